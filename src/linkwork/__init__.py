@@ -1,8 +1,9 @@
 """linkwork: link worker social prescribing, from referral to evaluation.
 
 The public entry points are re-exported here: :func:`read` (any supported file to the long
-format), the error types, and the subpackages :mod:`linkwork.instruments`,
-:mod:`linkwork.io`, :mod:`linkwork.stats` and :mod:`linkwork.datasets`.
+format), :func:`evaluate` (the study's full evaluation), the error types, and the subpackages
+:mod:`linkwork.instruments`, :mod:`linkwork.io`, :mod:`linkwork.stats` and
+:mod:`linkwork.datasets`.
 """
 
 from __future__ import annotations
@@ -27,10 +28,14 @@ __all__ = [
     "ModelError",
     "PlanError",
     "__version__",
+    "evaluate",
     "read",
 ]
 
-_LAZY = {"read": ("linkwork.io", "read")}
+_LAZY = {
+    "evaluate": ("linkwork.evaluation", "evaluate"),
+    "read": ("linkwork.io", "read"),
+}
 
 
 def __getattr__(name: str) -> Any:

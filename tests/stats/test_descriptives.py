@@ -34,3 +34,10 @@ def test_empty_wave_gives_zero_n_not_error():
 def test_unknown_column_is_named():
     with pytest.raises(KeyError, match="nope"):
         describe_by_wave(pd.DataFrame({"wave": ["T1"]}), ["nope"])
+
+
+def test_package_exports_resolve():
+    import linkwork.stats as stats
+
+    for name in stats.__all__:
+        assert callable(getattr(stats, name)), name

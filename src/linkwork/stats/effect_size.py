@@ -5,10 +5,12 @@ means by the standard deviation of the outcome observed at baseline (T1). Inputs
 numbers (the contrast's estimate, standard error and degrees of freedom from the mixed model;
 the baseline SD and n), so this module does not depend on the model engine.
 
-The interval accounts for the sampling variance of the baseline SD by the delta method, which
-is what R's ``emmeans::eff_size(emm, sigma = SD_T1, edf = n_T1 - 1)`` does; validated against
-emmeans 1.8.4 (``tests/reference/other_stats.json``) to 1e-10 relative, and by a seeded
-simulation of its coverage.
+The interval accounts for the sampling variance of the baseline SD by the delta method, as R's
+``emmeans::eff_size(emm, sigma = SD_T1, edf = n_T1 - 1)`` does; d and SE(d) are validated
+against emmeans 1.8.4 (``tests/reference/other_stats.json``) to 1e-10 relative, and the
+coverage by a seeded simulation. The limits use the df passed in: for a mixed model linkwork
+passes the contrast's Satterthwaite df, whereas ``eff_size`` on an lmer fit uses the df of
+its regridded marginal means, so the limits (not d or its SE) can differ slightly from R's.
 """
 
 from __future__ import annotations
@@ -130,9 +132,10 @@ def standardised_mean_change(
     The interval is :math:`d \\pm t_{df}\\, \\operatorname{SE}(d)` with the contrast's df, so
     at d = 0 it is exactly the contrast's own t interval divided by the SD. This is the
     calculation of R's ``emmeans::eff_size(emm, sigma = SD_T1, edf = n_T1 - 1, method =
-    "trt.vs.ctrl")``, against which it is tested. Treating the SD as known (dividing the
-    contrast CI by it) is narrower and under-covers for large d: at n = 64 and d = 1 its
-    nominal 95% interval covers about 89% in our simulation, this one about 95%. With
+    "trt.vs.ctrl")`` given the same df, against which it is tested. Treating the SD as
+    known (dividing the contrast CI by it) is narrower and under-covers for large d: at
+    n = 64 and d = 1 its nominal 95% interval covers about 89% in our simulation, this one
+    about 95%. With
     participants missing at later waves the contrast and the T1 SD are slightly correlated;
     the approximation ignores that.
 
