@@ -1,0 +1,206 @@
+"""The ``linkwork`` command: a thin shell over the library.
+
+Each command parses its arguments, calls one library function and formats what comes back.
+No statistics and no SQL live here.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from linkwork import __version__
+from linkwork.errors import LinkworkError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="linkwork",
+    help="Link worker social prescribing: instruments, data checks and evaluation.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+
+def _table(frame: pd.DataFrame, title: str | None = None, digits: int = 2) -> Table:
+    """Render a tidy table for the terminal (rounding only here, never in results)."""
+    table = Table(title=title, show_lines=False)
+    for column in frame.columns:
+        numeric = pd.api.types.is_numeric_dtype(frame[column])
+        table.add_column(str(column), justify="right" if numeric else "left")
+    for row in frame.itertuples(index=False):
+        cells = []
+        for value in row:
+            if isinstance(value, float):
+                cells.append("" if pd.isna(value) else f"{value:.{digits}f}")
+            else:
+                cells.append("" if value is None or value is pd.NA else str(value))
+        table.add_row(*cells)
+    return table
+
+
+@app.command("version")
+def version() -> None:
+    """Print linkwork's version."""
+    console.print(__version__)
+
+
+@app.command("instruments")
+def list_instruments() -> None:
+    """List the instruments linkwork can score."""
+    from linkwork import instruments
+
+    console.print(_table(instruments.table(), title="Instruments"))
+
+
+@app.command("score")
+def score(
+    name: Annotated[str, typer.Argument(help="Instrument name (see `linkwork instruments`).")],
+    file: Annotated[Path, typer.Argument(help="CSV, Excel, SPSS or Stata file with item columns.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="CSV file to write the scores to.")],
+    max_missing: Annotated[
+        int | None,
+        typer.Option(help="Prorate scores with at most this many missing items."),
+    ] = None,
+    coding: Annotated[
+        str | None,
+        typer.Option(help="Response coding where an instrument has options (K6: 0-4, 1-5)."),
+    ] = None,
+) -> None:
+    """Score one instrument for every row of FILE and write the scores as CSV."""
+    from linkwork import instruments, io
+
+    frame = io.read_table(file)
+    result = instruments.score(name, frame, max_missing=max_missing, coding=coding)
+    scores = result.to_frame(name) if isinstance(result, pd.Series) else result
+    keys = [c for c in ("participant_id", "wave") if c in frame.columns]
+    output = pd.concat([frame[keys], scores], axis=1)
+    output.to_csv(out, index=False)
+    prorated = result.attrs.get("n_prorated", 0)
+    missing = result.attrs.get("n_missing", 0)
+    console.print(
+        f"Scored {name} for {len(output)} rows -> {out} ({prorated} prorated, {missing} missing)"
+    )
+
+
+@app.command("validate")
+def validate(
+    file: Annotated[Path, typer.Argument(help="Data file in any format `linkwork.read` takes.")],
+) -> None:
+    """Check a data file against the long format and print a data-quality summary."""
+    from linkwork import io
+
+    report = io.validate_file(file)
+    for title, table in report.tables().items():
+        console.print(_table(table, title=title))
+    if not report.ok:
+        for problem in report.errors:
+            errors.print(f"[red]error[/red] {problem}")
+        errors.print(f"{len(report.errors)} error(s) in {file}")
+        raise typer.Exit(code=1)
+    console.print(f"[green]{file}: no errors[/green]")
+
+
+def _evaluate_to(data: object, out: Path, plan: Path | None = None) -> None:
+    """Run the evaluation with a progress display, write DIR and print the summary."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from linkwork.evaluation import evaluate
+
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("Evaluating", total=None)
+
+        def progress(message: str, done: int, total: int) -> None:
+            bar.update(task, description=message, completed=done, total=total)
+
+        evaluation = evaluate(data, plan, progress=progress)  # type: ignore[arg-type]
+        bar.update(task, description="Writing outputs")
+        written = evaluation.write(out)
+    console.print(evaluation.summary(), markup=False, highlight=False, soft_wrap=True)
+    report = out / "report.html"
+    where = f"{report} and {out / 'tables'}/" if report in written else f"{out}/"
+    console.print(
+        f"Wrote {len(written)} files: {where}", markup=False, highlight=False, soft_wrap=True
+    )
+
+
+@app.command("evaluate")
+def evaluate_command(
+    input: Annotated[Path, typer.Argument(help="Long data in any format `linkwork.read` takes.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the outputs to.")],
+    plan: Annotated[
+        Path | None,
+        typer.Option("--plan", help="Analysis plan (TOML; see `linkwork plan --init`)."),
+    ] = None,
+) -> None:
+    """Evaluate a programme's data: report.html, results.json and tables/*.csv in OUT."""
+    _evaluate_to(input, out, plan)
+
+
+@app.command("demo")
+def demo(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder to write the outputs to.")
+    ] = Path("demo-output"),
+) -> None:
+    """Evaluate the bundled synthetic demo cohort (64 participants, 3 waves) into OUT."""
+    from linkwork.datasets import demo_cohort
+
+    _evaluate_to(demo_cohort(), out)
+
+
+@app.command("plan")
+def plan_command(
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="Plan file to write (with --init) or to check."),
+    ] = None,
+    init: Annotated[
+        bool, typer.Option("--init", help="Write the default plan, with comments, to PATH.")
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite PATH with --init.")] = False,
+) -> None:
+    """Write the default analysis plan (--init) or check a plan file and print it resolved."""
+    from linkwork.evaluation import default_plan_text, load_plan
+
+    if init:
+        target = path or Path("analysis-plan.toml")
+        if target.exists() and not force:
+            errors.print(f"[red]linkwork:[/red] {target} exists; use --force to overwrite it")
+            raise typer.Exit(code=1)
+        target.write_text(default_plan_text(), encoding="utf-8")
+        console.print(f"Wrote the default analysis plan to {target}", markup=False)
+        return
+    if path is None:
+        errors.print("[red]linkwork:[/red] give a plan file to check, or --init to write one")
+        raise typer.Exit(code=2)
+    console.print(load_plan(path).to_toml(), markup=False, highlight=False)
+
+
+def main() -> None:
+    """Entry point of the console script: input errors are one clear line, exit code 2."""
+    try:
+        app()
+    except LinkworkError as error:
+        errors.print(f"[red]linkwork:[/red] {error}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover - exercised through the console script
+    main()

@@ -1,0 +1,315 @@
+"""The cohort as the analyses see it: waves resolved against the plan, flow, sites, trajectories.
+
+:func:`prepare` checks the data against the plan and returns the analysis frame (participant,
+wave as an ordered categorical in the plan's order, design columns and scores). The other
+functions build the programme-level tables that do not need a model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from linkwork.errors import DataFormatError, PlanError
+from linkwork.evaluation.disclosure import suppress_counts
+from linkwork.evaluation.plan import Plan
+
+__all__ = [
+    "Cohort",
+    "data_hash",
+    "flow_table",
+    "prepare",
+    "sites_table",
+    "trajectories_table",
+]
+
+ID = "participant_id"
+WAVE = "wave"
+FLOW_COLUMNS = ["stage", "wave", "n", "lost", "reason", "outcome"]
+SITES_COLUMNS = ["site", "wave", "n", "suppressed"]
+TRAJECTORY_COLUMNS = ["outcome", "trajectory", "wave", "value"]
+
+
+@dataclass(frozen=True, slots=True)
+class Cohort:
+    """The analysis frame and what was resolved about it.
+
+    Attributes
+    ----------
+    data
+        participant_id (str), wave (ordered categorical, the plan's wave order), the design
+        columns present (arm, site, covariates, attrition variables) and one float column per
+        scored measure.
+    plan
+        The plan with its waves resolved against the data.
+    observed
+        Waves with at least one row, in order.
+    last
+        The last observed wave (completers are observed there).
+    arm
+        The arm column when the data have two or more arms, else ``None``.
+    notes
+        Plain-language notes on choices made (e.g. a one-armed arm column ignored).
+    """
+
+    data: pd.DataFrame
+    plan: Plan
+    observed: tuple[str, ...]
+    last: str
+    arm: str | None
+    notes: tuple[str, ...]
+
+    @property
+    def participants(self) -> int:
+        """Number of participants in the data."""
+        return int(self.data[ID].nunique())
+
+
+def _data_levels(wave: pd.Series) -> list[str]:
+    if isinstance(wave.dtype, pd.CategoricalDtype):
+        return [str(c) for c in wave.cat.categories]
+    return sorted(str(v) for v in wave.dropna().unique())
+
+
+def _resolve_waves(plan: Plan, wave: pd.Series, *, adapt: bool) -> Plan:
+    levels = _data_levels(wave)
+    seen = {str(v) for v in wave.dropna().unique()}
+    if not plan.waves:
+        order = tuple(levels)
+    else:
+        order = plan.waves
+        unknown = sorted(seen - set(order))
+        if unknown and adapt:
+            # The default plan's T1/T2/T3 do not fit this data: take the data's own waves.
+            order = tuple(levels)
+            kept = {w: lab for w, lab in plan.wave_labels.items() if w in order}
+            predictors = tuple(
+                replace(p, waves=tuple(w for w in p.waves if w in order)) for p in plan.predictors
+            )
+            plan = replace(plan, baseline="", wave_labels=kept, predictors=predictors)
+        elif unknown:
+            raise PlanError(
+                "the data have wave labels that the plan's waves.order does not list",
+                file=plan.source,
+                value=unknown,
+                expected=f"waves from {list(order)} (or edit waves.order)",
+            )
+    baseline = plan.baseline if plan.baseline in order else (order[0] if order else "")
+    if plan.baseline and plan.baseline not in order:
+        raise PlanError(
+            "waves.baseline is not one of the waves",
+            file=plan.source,
+            value=plan.baseline,
+            expected=f"one of {list(order)}",
+        )
+    return replace(plan, waves=tuple(order), baseline=baseline)
+
+
+def prepare(frame: pd.DataFrame, plan: Plan, scores: pd.DataFrame, *, adapt: bool) -> Cohort:
+    """Check *frame* against *plan* and build the analysis frame.
+
+    Parameters
+    ----------
+    frame
+        Long data with ``participant_id`` and ``wave``.
+    plan
+        The analysis plan; with ``adapt`` (the default plan was used) waves the plan does not
+        know are taken from the data instead of being an error.
+    scores
+        Scored measures indexed like *frame*.
+    """
+    for column in (ID, WAVE):
+        if column not in frame.columns:
+            raise DataFormatError(
+                "the long data need this column",
+                column=column,
+                expected="one row per participant x wave with participant_id and wave",
+            )
+    if frame[ID].isna().any() or frame[WAVE].isna().any():
+        column = ID if frame[ID].isna().any() else WAVE
+        row = frame.index[frame[column].isna().to_numpy()][0]
+        raise DataFormatError("missing value in a key column", row=row, column=column)
+    if frame.duplicated([ID, WAVE]).any():
+        row = frame.index[frame.duplicated([ID, WAVE]).to_numpy()][0]
+        raise DataFormatError(
+            "duplicate participant x wave row",
+            row=row,
+            column=ID,
+            value=(frame.at[row, ID], str(frame.at[row, WAVE])),
+            expected="one row per wave",
+        )
+    plan = _resolve_waves(plan, frame[WAVE], adapt=adapt)
+    data = pd.DataFrame(
+        {
+            ID: frame[ID].astype("string").astype(object).to_numpy(),
+            WAVE: pd.Categorical(
+                frame[WAVE].astype("string").astype(object),
+                categories=list(plan.waves),
+                ordered=True,
+            ),
+        },
+        index=frame.index,
+    )
+    notes: list[str] = []
+    for column in plan.covariates:
+        if column not in frame.columns:
+            raise PlanError(
+                "design.covariates names a column that is not in the data",
+                file=plan.source,
+                value=column,
+                expected=f"columns of the data: {list(frame.columns)[:12]}...",
+            )
+    extra = [plan.arm, plan.site, *plan.covariates, *plan.attrition]
+    for column in dict.fromkeys(c for c in extra if c and c in frame.columns):
+        if column not in data.columns:
+            data[column] = frame[column]
+    for column in scores.columns:
+        data[column] = scores[column]
+    arm = None
+    if plan.arm and plan.arm in data.columns:
+        arms = data[plan.arm].dropna().unique()
+        if len(arms) >= 2:
+            arm = plan.arm
+        else:
+            notes.append(f"the arm column {plan.arm!r} has one arm only: models use wave alone")
+    present = data[WAVE].dropna()
+    observed = tuple(w for w in plan.waves if (present == w).any())
+    last = observed[-1] if observed else ""
+    data = data.sort_values([ID, WAVE], kind="stable").reset_index(drop=True)
+    return Cohort(data, plan, observed, last, arm, tuple(notes))
+
+
+def data_hash(frame: pd.DataFrame) -> str:
+    """SHA-256 of the canonical long data: rows by participant and wave, columns by name, CSV.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"participant_id": ["b", "a"], "wave": ["T1", "T1"], "x": [1.5, 2.0]})
+    >>> data_hash(a) == data_hash(a.iloc[::-1][["x", "wave", "participant_id"]])
+    True
+    """
+    canonical = frame.copy()
+    for column in canonical.columns:
+        if isinstance(canonical[column].dtype, pd.CategoricalDtype):
+            canonical[column] = canonical[column].astype("string")
+    keys = [c for c in (ID, WAVE) if c in canonical.columns]
+    canonical = canonical.sort_values(keys, kind="stable") if keys else canonical
+    canonical = canonical[sorted(canonical.columns, key=str)]
+    text = canonical.to_csv(index=False, lineterminator="\n", float_format=repr)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _present(cohort: Cohort) -> dict[str, set[str]]:
+    data = cohort.data
+    return {w: set(data.loc[data[WAVE] == w, ID]) for w in cohort.plan.waves}
+
+
+def flow_table(cohort: Cohort, outcomes: Sequence[str]) -> pd.DataFrame:
+    """Participant flow: enrolled -> observed at each wave -> analysed per outcome and wave.
+
+    ``observed`` rows count participants with a row at the wave; ``lost`` counts those seen at
+    the previous wave (enrolment for the first) but not at this one; participants who return
+    after missing a wave are named in ``reason``. ``analysed`` rows (one per outcome, named in
+    the ``outcome`` column) count participants with a score at one wave at least (those in the
+    all-available-data model); ``lost`` counts the enrolled without any. Scores per wave are
+    in the descriptives.
+    """
+    data = cohort.data
+    enrolled = set(data[ID])
+    rows: list[dict[str, object]] = [
+        {
+            "stage": "enrolled",
+            "wave": "",
+            "n": len(enrolled),
+            "lost": np.nan,
+            "reason": "",
+            "outcome": "",
+        }
+    ]
+    present = _present(cohort)
+    previous, previous_name = enrolled, "enrolment"
+    for wave in cohort.plan.waves:
+        here = present[wave]
+        lost = len(previous - here)
+        back = len(here - previous)
+        reason = f"not observed at {wave} (seen at {previous_name})" if lost else ""
+        if back:
+            reason += ("; " if reason else "") + f"{back} returned after missing {previous_name}"
+        rows.append(
+            {
+                "stage": "observed",
+                "wave": wave,
+                "n": len(here),
+                "lost": lost,
+                "reason": reason,
+                "outcome": "",
+            }
+        )
+        previous, previous_name = here, wave
+    for outcome in outcomes:
+        n = int(data.loc[data[outcome].notna(), ID].nunique())
+        rows.append(
+            {
+                "stage": "analysed",
+                "wave": "",
+                "n": n,
+                "lost": len(enrolled) - n,
+                "reason": f"no {outcome} score at any wave" if len(enrolled) - n else "",
+                "outcome": outcome,
+            }
+        )
+    return pd.DataFrame(rows, columns=FLOW_COLUMNS)
+
+
+def sites_table(cohort: Cohort) -> pd.DataFrame:
+    """Participants per site per wave, with small-number suppression (the plan's rule)."""
+    plan = cohort.plan
+    if not plan.site or plan.site not in cohort.data.columns:
+        return pd.DataFrame(columns=SITES_COLUMNS)
+    data = cohort.data
+    sites = sorted(str(s) for s in data[plan.site].dropna().unique())
+    rows = []
+    for site in sites:
+        at_site = data[plan.site].astype("string") == site
+        for wave in plan.waves:
+            n = int(data.loc[at_site & (data[WAVE] == wave), ID].nunique())
+            rows.append({"site": site, "wave": wave, "n": n})
+    table = pd.DataFrame(rows, columns=["site", "wave", "n"])
+    return suppress_counts(table, ["n"], plan.disclosure)[SITES_COLUMNS]
+
+
+def trajectories_table(cohort: Cohort, outcomes: Sequence[str]) -> pd.DataFrame:
+    """Individual trajectories (people with >= 2 scored waves) under anonymous numbers.
+
+    The numbers are a random permutation (fixed seed) of 1..n over participants sorted by
+    their data, unrelated to the participant identifiers, and the same across outcomes.
+    """
+    data = cohort.data
+    ids = sorted(set(data[ID]))
+    rng = np.random.default_rng(20250101)
+    number = dict(zip(ids, (rng.permutation(len(ids)) + 1).tolist(), strict=True))
+    parts = []
+    for outcome in outcomes:
+        scored = data.loc[data[outcome].notna(), [ID, WAVE, outcome]]
+        counts = scored.groupby(ID, sort=False)[WAVE].transform("size")
+        scored = scored[counts >= 2]
+        if scored.empty:
+            continue
+        scored = scored.assign(_n=scored[ID].map(number)).sort_values(["_n", WAVE], kind="stable")
+        parts.append(
+            pd.DataFrame(
+                {
+                    "outcome": outcome,
+                    "trajectory": scored[ID].map(number).astype("int64").to_numpy(),
+                    "wave": scored[WAVE].astype("string").to_numpy(),
+                    "value": scored[outcome].astype("float64").to_numpy(),
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame(columns=TRAJECTORY_COLUMNS)
+    return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,296 @@
+"""``evaluate``: the study's whole evaluation of a programme's long data, as tidy tables.
+
+Steps: score the plan's measures (from items when present), resolve waves, participant flow,
+descriptives, completers vs non-completers at baseline, the meaningful-groups analysis, the
+mixed model of every outcome (all available data, and completers only as a sensitivity
+analysis), relationship correlations, estimability, exclusions, the per-site table with
+disclosure control, and the meta data needed to reproduce it.
+
+Validation: every number in the tables is recomputed in R from the same scored data by
+``tests/reference/evaluation_check.R`` (lme4 1.1-31, lmerTest 3.1-3, emmeans 1.8.4 with
+``lmer.df = "satterthwaite"``, ``cor.test``, ``friedman.test``, ``wilcox.test``, ``t.test``,
+``fisher.test``, ``p.adjust``) and compared in ``tests/evaluation/test_against_r.py`` on the
+demo cohort, a larger simulated cohort and a two-arm cohort.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from linkwork.evaluation.attrition import attrition_table
+from linkwork.evaluation.cohort import (
+    Cohort,
+    data_hash,
+    flow_table,
+    prepare,
+    sites_table,
+    trajectories_table,
+)
+from linkwork.evaluation.groups import groups_analysis
+from linkwork.evaluation.models import ALL_DATA, COMPLETERS, ModelTables, fit_outcome, model_formula
+from linkwork.evaluation.plan import Plan, default_plan, load_plan
+from linkwork.evaluation.relationships import correlations
+from linkwork.evaluation.result import Evaluation
+from linkwork.evaluation.scores import score_measures
+from linkwork.stats.descriptives import describe_by_wave
+
+__all__ = ["Progress", "analysis_data", "evaluate"]
+
+#: ``progress(message, done, total)``: called before each step; ``done`` counts finished steps.
+Progress = Callable[[str, int, int], None]
+
+EXCLUSION_COLUMNS = ["table", "reason", "n"]
+DEPENDENCIES = ("numpy", "scipy", "pandas", "formulaic")
+
+D_FORMULA = (
+    "d = (EMM at the later wave - EMM at the earlier wave) / SD of the outcome at {baseline} "
+    "(observed {baseline} scores of the all-available-data sample, n - 1 denominator); "
+    "95% CI d +/- t(df) x SE(d), df the contrast's Satterthwaite df and "
+    "SE(d) = sqrt(SE^2 / SD^2 + d^2 / (2 (n - 1))) (the delta-method SE of emmeans::eff_size "
+    "with sigma = SD and edf = n - 1)"
+)
+DF_METHOD = (
+    "Satterthwaite degrees of freedom for t tests, F tests (Type III, lmerTest) and marginal "
+    'means and contrasts (emmeans with lmer.df = "satterthwaite")'
+)
+
+
+def _versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in ("linkwork", *DEPENDENCIES):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            module = sys.modules.get(name)
+            found[name] = str(getattr(module, "__version__", "unknown"))
+    from linkwork import __version__
+
+    found["linkwork"] = __version__
+    return found
+
+
+def _load(data: pd.DataFrame | str | Path) -> tuple[pd.DataFrame, str]:
+    if isinstance(data, pd.DataFrame):
+        return data, "data frame"
+    from linkwork import read
+
+    return read(data), Path(data).name
+
+
+def _meta(cohort: Cohort, outcomes: list[str], source: str, raw: pd.DataFrame) -> dict[str, Any]:
+    plan = cohort.plan
+    info = {m.name: m for m in plan.measures()}
+    arms = sorted(str(a) for a in cohort.data[cohort.arm].dropna().unique()) if cohort.arm else []
+    return {
+        "title": "Link worker social prescribing: evaluation",
+        "linkwork_version": _versions()["linkwork"],
+        "versions": _versions(),
+        "data_hash": data_hash(raw),
+        "data_hash_method": "sha256 of the long input data as CSV, rows sorted by participant "
+        "and wave, columns by name",
+        "data_source": source,
+        "plan_source": plan.source,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "n_participants": cohort.participants,
+        "n_rows": len(cohort.data),
+        "waves": list(plan.waves),
+        "wave_labels": {w: plan.label(w) for w in plan.waves},
+        "observed_waves": list(cohort.observed),
+        "baseline": plan.baseline,
+        "last_wave": cohort.last,
+        "alpha": plan.alpha,
+        "adjust": plan.adjust,
+        "arm": cohort.arm,
+        "arms": arms,
+        "covariates": list(plan.covariates),
+        "outcomes": {
+            name: {
+                "title": info[name].title,
+                "direction": info[name].direction,
+                "higher_is_better": info[name].direction == "higher is better",
+                "instrument": info[name].instrument,
+                "formula": model_formula(name, cohort.arm, plan.covariates),
+            }
+            for name in outcomes
+        },
+        "predictors": {
+            p.name: {"title": p.title, "direction": p.direction, "waves": list(p.waves)}
+            for p in plan.predictors
+            if p.name in cohort.data.columns
+        },
+        "groups": plan.groups.name if plan.groups and plan.groups.name in cohort.data else None,
+        "estimation": "linear mixed model with a random intercept per participant, REML "
+        "(linkwork.stats.lmer, validated against lme4/lmerTest/emmeans)",
+        "df_method": DF_METHOD,
+        "contrast_sign": "later minus earlier wave (e.g. T2 - T1), as emmeans revpairwise; "
+        f"adjusted within each outcome and model by the {plan.adjust} method",
+        "d_formula": D_FORMULA.format(baseline=plan.baseline)
+        if plan.effect_size != "none"
+        else "not computed",
+        "change_definition": f"change = score at {cohort.last} - score at {plan.baseline}, "
+        "whatever the outcome's direction (read it with the outcome's direction)",
+        "completers_definition": f"participants with the outcome scored at the last wave "
+        f"({cohort.last}); in the attrition table, participants observed at {cohort.last}",
+        "correlation_adjustment": "Holm and FDR (Benjamini-Hochberg) within each method "
+        "(Pearson, Spearman) over the whole correlations table",
+        "wilcoxon": f"pairs of waves on {plan.group_pairs} cases, later minus earlier; "
+        f"r = z / sqrt(n non-zero differences); p adjusted by {plan.adjust}",
+        "suppression": {
+            "suppress": plan.disclosure.suppress,
+            "threshold": plan.disclosure.threshold,
+            "rounding": plan.disclosure.rounding,
+            "text": plan.disclosure.describe(),
+            "applies_to": ["sites"],
+        },
+        "notes": list(cohort.notes),
+    }
+
+
+def _resolve_plan(plan: Plan | str | Path | None) -> tuple[Plan, bool]:
+    if plan is None:
+        return default_plan(), True
+    if isinstance(plan, Plan):
+        return plan, False
+    return load_plan(plan), False
+
+
+def analysis_data(
+    data: pd.DataFrame | str | Path, plan: Plan | str | Path | None = None
+) -> pd.DataFrame:
+    """The scored long data exactly as :func:`evaluate` analyses it.
+
+    One row per participant x wave, sorted: participant_id, wave (ordered categorical in the
+    plan's wave order), the design columns present (arm, site, covariates, attrition
+    variables) and one float column per scored measure. It holds participant identifiers: it
+    is for checking and further analysis, and is never written by :meth:`Evaluation.write`.
+    """
+    resolved, adapt = _resolve_plan(plan)
+    frame, _ = _load(data)
+    scored = score_measures(frame, resolved.measures())
+    return prepare(frame, resolved, scored.scores, adapt=adapt).data
+
+
+def evaluate(
+    data: pd.DataFrame | str | Path,
+    plan: Plan | str | Path | None = None,
+    *,
+    progress: Progress | None = None,
+) -> Evaluation:
+    """Evaluate a programme's long data with the analysis plan.
+
+    Parameters
+    ----------
+    data
+        Long data (one row per participant x wave, see :func:`linkwork.read`) or a path to any
+        file :func:`linkwork.read` takes.
+    plan
+        A :class:`Plan`, a path to a plan TOML file, or ``None`` for the default plan (the
+        study's design; its waves adapt to the data's when the data use other wave labels).
+    progress
+        Optional callback ``progress(message, done, total)`` called before each step.
+
+    Returns
+    -------
+    Evaluation
+        Tidy tables (see :class:`Evaluation`), the resolved plan, meta data, trajectories.
+
+    Raises
+    ------
+    linkwork.PlanError, linkwork.DataFormatError, linkwork.InvalidResponse
+        For a bad plan or bad data; an outcome that cannot be modelled is reported in the
+        ``estimability`` table instead.
+    """
+    plan, adapt = _resolve_plan(plan)
+    frame, source = _load(data)
+    steps = [
+        "Scoring instruments",
+        "Checking waves and flow",
+        "Describing waves",
+        "Attrition",
+        "Meaningful groups",
+    ]
+    steps += [f"Mixed model: {o.name}" for o in plan.outcomes]
+    steps += ["Relationships", "Assembling results"]
+    done = 0
+
+    def step(message: str) -> None:
+        nonlocal done
+        if progress is not None:
+            progress(message, done, len(steps))
+        done += 1
+
+    step(steps[0])
+    scored = score_measures(frame, plan.measures())
+    step(steps[1])
+    cohort = prepare(frame, plan, scored.scores, adapt=adapt)
+    plan = cohort.plan
+    outcomes = [o.name for o in plan.outcomes if o.name in cohort.data.columns]
+    exclusions: list[dict[str, Any]] = []
+    for row in scored.scoring.to_dict("records"):
+        if row["n_missing"]:
+            exclusions.append(
+                {
+                    "table": "scoring",
+                    "reason": f"{row['instrument']}: rows without a score (items "
+                    "missing beyond the missing-item rule, or not asked at that wave)",
+                    "n": int(row["n_missing"]),
+                }
+            )
+    flow = flow_table(cohort, outcomes)
+    step(steps[2])
+    measures = [m.name for m in plan.measures() if m.name in cohort.data.columns]
+    descriptives = describe_by_wave(cohort.data, measures)
+    descriptives["wave"] = descriptives["wave"].astype(str)
+    step(steps[3])
+    attrition, attrition_exclusions = attrition_table(cohort, outcomes)
+    exclusions += attrition_exclusions
+    step(steps[4])
+    groups, group_exclusions = groups_analysis(cohort)
+    exclusions += group_exclusions
+    tables = ModelTables()
+    for measure in plan.outcomes:
+        step(f"Mixed model: {measure.name}")
+        if measure.name not in cohort.data.columns:
+            for model in (ALL_DATA, *([COMPLETERS] if plan.completers else [])):
+                tables.estimability.append(
+                    {
+                        "outcome": measure.name,
+                        "model": model,
+                        "status": "not estimable",
+                        "reason": "not in the data: neither its item columns nor a score column",
+                    }
+                )
+            continue
+        sd = fit_outcome(cohort, measure.name, ALL_DATA, tables)
+        if plan.completers:
+            fit_outcome(cohort, measure.name, COMPLETERS, tables, baseline_sd=sd)
+    step(steps[-2])
+    correlation, correlation_exclusions = correlations(cohort, outcomes)
+    step(steps[-1])
+    exclusions += tables.exclusions + correlation_exclusions
+    model_frames = tables.frames(arm=cohort.arm is not None)
+    result_tables = {
+        "flow": flow,
+        "descriptives": descriptives,
+        "attrition": attrition,
+        "groups": groups,
+        **{k: model_frames[k] for k in ("models", "anova", "emmeans", "contrasts")},
+        "correlations": correlation,
+        "estimability": model_frames["estimability"],
+        "exclusions": pd.DataFrame(exclusions, columns=EXCLUSION_COLUMNS),
+        "scoring": scored.scoring,
+        "sites": sites_table(cohort),
+    }
+    meta = _meta(cohort, [o.name for o in plan.outcomes], source, frame)
+    if scored.absent:
+        meta["notes"].append("not in the data (skipped): " + ", ".join(scored.absent))
+    trajectories = trajectories_table(cohort, outcomes)
+    return Evaluation(result_tables, plan, meta, trajectories)
