@@ -182,7 +182,7 @@ def lrt_table(
     labels: list[str], npar: list[int], loglik: list[float], nobs: list[int]
 ) -> pd.DataFrame:
     """lme4's ``anova(m0, m1, ...)`` table from ML log-likelihoods (models sorted by npar)."""
-    from scipy import stats as sps
+    from linkwork.stats._distributions import chi2_sf
 
     order = sorted(range(len(labels)), key=lambda i: npar[i])
     ll = np.array([loglik[i] for i in order])
@@ -191,7 +191,7 @@ def lrt_table(
     chisq = np.concatenate([[np.nan], 2.0 * np.maximum(0.0, np.diff(ll))])
     df = np.concatenate([[np.nan], np.diff(k)])
     with np.errstate(invalid="ignore"):
-        p = np.where(df == 0, np.nan, sps.chi2.sf(chisq, df))
+        p = np.where(df == 0, np.nan, chi2_sf(chisq, df))
     return pd.DataFrame(
         {
             "model": [labels[i] for i in order],

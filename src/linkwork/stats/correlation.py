@@ -21,9 +21,10 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from linkwork.errors import DataFormatError, ModelError, PlanError
+from linkwork.stats._distributions import rankdata
 from linkwork.stats.multiplicity import P_ADJUST_METHODS, p_adjust
 
 __all__ = [
@@ -194,7 +195,7 @@ def correlate(
         )
     xc, yc = xv[complete], yv[complete]
     if method == "spearman":
-        xc, yc = stats.rankdata(xc), stats.rankdata(yc)
+        xc, yc = rankdata(xc), rankdata(yc)
     r = _pearson_r(xc, yc)
     conf_low, conf_high = _fisher_ci(r, n, conf_level)
     if method == "pearson":

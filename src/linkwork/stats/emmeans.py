@@ -26,9 +26,9 @@ import math
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats as sps
 
 from linkwork.errors import ModelError
+from linkwork.stats._distributions import t_ppf, tukey_sf
 from linkwork.stats.design import Design
 from linkwork.stats.multiplicity import P_ADJUST_METHODS, p_adjust
 from linkwork.stats.satterthwaite import Satterthwaite
@@ -94,7 +94,7 @@ def emmeans_table(
     est = np.array([t.estimate for t in tests])
     se = np.array([t.std_error for t in tests])
     df = np.array([t.df for t in tests])
-    half = sps.t.ppf(0.975, df) * se
+    half = t_ppf(0.975, df) * se
     out = table.copy()
     out["emmean"] = est
     out["std_error"] = se
@@ -110,7 +110,7 @@ def _tukey(t: FloatArray, df: FloatArray, k: int) -> FloatArray:
         q = abs(float(ti)) * math.sqrt(2.0)
         d = float(di)
         # R's ptukey treats df > 25000 as infinite (its constant dlarg); so do we
-        out[i] = float(sps.studentized_range.sf(q, k, d if d <= 25_000 else np.inf))
+        out[i] = tukey_sf(q, k, d if d <= 25_000 else np.inf)
     return np.minimum(out, 1.0)
 
 
@@ -151,7 +151,7 @@ def contrast_table(
         p_adj = 1.0 - (1.0 - p) ** len(p)
     else:
         p_adj = np.asarray(p_adjust(p, adjust), dtype=np.float64)
-    half = sps.t.ppf(0.975, df) * se
+    half = t_ppf(0.975, df) * se
     return pd.DataFrame(
         {
             "contrast": [f"{labels[i]} - {labels[j]}" for i, j in pairs],

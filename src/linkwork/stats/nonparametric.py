@@ -20,9 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from linkwork.errors import DataFormatError, ModelError, PlanError
+from linkwork.stats._distributions import rankdata
 from linkwork.stats.multiplicity import P_ADJUST_METHODS, p_adjust
 
 __all__ = [
@@ -183,7 +184,7 @@ def friedman(frame_wide: pd.DataFrame, waves: Sequence[str] | None = None) -> Fr
     n, k = y.shape
     if n < 2:
         raise ModelError(f"Friedman test needs at least 2 participants with every wave; got {n}")
-    ranks = stats.rankdata(y, axis=1)
+    ranks = rankdata(y, axis=1)
     # Each value in a tie group of size t contributes t^2 - 1, so a group gives t^3 - t.
     group_size = (y[:, :, None] == y[:, None, :]).sum(axis=2).astype(np.float64)
     ties = float(np.sum(group_size**2 - 1.0))
@@ -267,7 +268,7 @@ def wilcoxon_signed_rank(
             f"Wilcoxon signed-rank test needs a non-zero difference; got {n_pairs} complete "
             f"pairs, all with x == y"
         )
-    ranks = stats.rankdata(np.abs(d))
+    ranks = rankdata(np.abs(d))
     v = float(ranks[d > 0].sum())
     _, tie_sizes = np.unique(ranks, return_counts=True)
     has_ties = bool((tie_sizes > 1).any())

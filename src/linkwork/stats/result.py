@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats as sps
 
 from linkwork.errors import ModelError
+from linkwork.stats._distributions import t_ppf
 from linkwork.stats.anova import lrt_table, type3_contrasts
 from linkwork.stats.emmeans import contrast_table, emmeans_table
 
@@ -149,7 +149,7 @@ class MixedModelResult:
         est = np.array([t.estimate for t in tests])
         se = np.array([t.std_error for t in tests])
         df = np.array([t.df for t in tests])
-        half = sps.t.ppf(0.975, df) * se
+        half = t_ppf(0.975, df) * se
         return pd.DataFrame(
             {
                 "term": list(self.fixef.index),
