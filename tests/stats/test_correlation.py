@@ -4,32 +4,19 @@ Tolerance: 1e-10 relative for r, the statistic, the p-value and the CI (same met
 R gives no CI for Spearman; the reference script computes the documented Fisher-z formula.
 """
 
-import importlib.util
 import math
 import secrets
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from tests.reference import make_other_stats_data
 
 from linkwork.errors import DataFormatError, ModelError, PlanError
 from linkwork.stats.correlation import correlate, correlation_table
 from linkwork.stats.multiplicity import p_adjust
 
-
-def _load_oracle():
-    """tests/reference/make_other_stats_data.py: data generators, stored and live R results."""
-    path = Path(__file__).resolve().parents[1] / "reference" / "make_other_stats_data.py"
-    spec = importlib.util.spec_from_file_location("make_other_stats_data", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-oracle = _load_oracle()
+oracle = make_other_stats_data
 
 REF = oracle.load_reference()
 DATA = oracle.read_table("correlation")

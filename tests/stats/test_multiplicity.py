@@ -3,32 +3,19 @@
 Tolerance: 1e-10 relative throughout; R and linkwork use the same arithmetic.
 """
 
-import importlib.util
 import secrets
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.reference import make_other_stats_data
 
 from linkwork.errors import DataFormatError, PlanError
 from linkwork.stats.multiplicity import P_ADJUST_METHODS, p_adjust
 
-
-def _load_oracle():
-    """tests/reference/make_other_stats_data.py: data generators, stored and live R results."""
-    path = Path(__file__).resolve().parents[1] / "reference" / "make_other_stats_data.py"
-    spec = importlib.util.spec_from_file_location("make_other_stats_data", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-oracle = _load_oracle()
+oracle = make_other_stats_data
 
 REF = oracle.load_reference()
 P_VALUES = oracle.read_table("p_values")

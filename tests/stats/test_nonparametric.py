@@ -5,31 +5,18 @@ is checked against the z implied by R's own ``wilcox.test(exact = FALSE, correct
 p-value (``-qnorm(p / 2)``), to 1e-9 relative (inverting the normal tail loses a little).
 """
 
-import importlib.util
 import math
 import secrets
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from tests.reference import make_other_stats_data
 
 from linkwork.errors import DataFormatError, ModelError, PlanError
 from linkwork.stats.nonparametric import friedman, pairwise_wilcoxon, wilcoxon_signed_rank
 
-
-def _load_oracle():
-    """tests/reference/make_other_stats_data.py: data generators, stored and live R results."""
-    path = Path(__file__).resolve().parents[1] / "reference" / "make_other_stats_data.py"
-    spec = importlib.util.spec_from_file_location("make_other_stats_data", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-oracle = _load_oracle()
+oracle = make_other_stats_data
 
 REF = oracle.load_reference()
 WILCOXON = oracle.read_table("wilcoxon")

@@ -25,6 +25,7 @@ from scipy import special
 
 from linkwork.errors import DataFormatError, ModelError, PlanError
 from linkwork.stats._distributions import rankdata
+from linkwork.stats._validate import as_float
 from linkwork.stats.multiplicity import P_ADJUST_METHODS, p_adjust
 
 __all__ = [
@@ -344,23 +345,7 @@ def _numeric_vector(
     """Float64 copy of a 1-d numeric input, NaN for missing; rejects text, bools and infinities."""
     column = str(values.name) if isinstance(values, pd.Series) and values.name is not None else name
     series = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values))
-    if series.ndim != 1 or not (
-        pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
-    ):
-        raise DataFormatError(
-            "not numeric", column=column, value=str(series.dtype), expected="numbers or NaN"
-        )
-    out = series.to_numpy(dtype=np.float64, na_value=np.nan)
-    infinite = np.isinf(out)
-    if infinite.any():
-        raise DataFormatError(
-            "infinite value",
-            column=column,
-            row=series.index[np.flatnonzero(infinite)[0]],
-            value=float(out[infinite][0]),
-            expected="a finite number or NaN",
-        )
-    return out
+    return as_float(series, column)
 
 
 def _pearson_r(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> float:

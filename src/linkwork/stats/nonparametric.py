@@ -24,6 +24,7 @@ from scipy import special
 
 from linkwork.errors import DataFormatError, ModelError, PlanError
 from linkwork.stats._distributions import rankdata
+from linkwork.stats._validate import as_float
 from linkwork.stats.multiplicity import P_ADJUST_METHODS, p_adjust
 
 __all__ = [
@@ -396,32 +397,11 @@ def _vector(
 ) -> npt.NDArray[np.float64]:
     series = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values))
     column = str(series.name) if isinstance(values, pd.Series) and series.name is not None else name
-    return _as_float(series, column)
+    return as_float(series, column)
 
 
 def _numeric_matrix(frame: pd.DataFrame, names: Sequence[str]) -> npt.NDArray[np.float64]:
     missing = [c for c in names if c not in frame.columns]
     if missing:
         raise KeyError(f"columns not in the data: {missing}")
-    return np.column_stack([_as_float(frame[c], str(c)) for c in names])
-
-
-def _as_float(series: pd.Series, column: str) -> npt.NDArray[np.float64]:
-    """Float64 values of a numeric column, NaN for missing; rejects text, bools, infinities."""
-    if series.ndim != 1 or not (
-        pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
-    ):
-        raise DataFormatError(
-            "not numeric", column=column, value=str(series.dtype), expected="numbers or NaN"
-        )
-    out = series.to_numpy(dtype=np.float64, na_value=np.nan)
-    infinite = np.isinf(out)
-    if infinite.any():
-        raise DataFormatError(
-            "infinite value",
-            column=column,
-            row=series.index[np.flatnonzero(infinite)[0]],
-            value=float(out[infinite][0]),
-            expected="a finite number or NaN",
-        )
-    return out
+    return np.column_stack([as_float(frame[c], str(c)) for c in names])
