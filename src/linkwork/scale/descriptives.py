@@ -1,0 +1,114 @@
+"""Descriptive statistics per wave computed by DuckDB where the data live.
+
+The same table as :func:`linkwork.stats.descriptives.describe_by_wave` (outcome, wave, n, mean,
+sd, median, q1, q3) from one ``GROUP BY wave`` per outcome: ``n`` counts non-missing values
+(NULL and NaN are missing), ``mean`` is the compensated sum (``fsum``) over ``n``, ``sd`` the
+n - 1 standard deviation (``stddev_samp``) and the quartiles ``quantile_cont``: exact linear
+interpolation between order statistics, R's default type 7, as pandas computes them. Only one
+row per outcome and wave comes back.
+
+Validated against :func:`describe_by_wave` on the same data (tests/scale/test_descriptives.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from linkwork.errors import ModelError
+from linkwork.scale.duckdb_engine import _numeric
+from linkwork.scale.source import ident, relation
+
+__all__ = ["describe_duckdb"]
+
+COLUMNS = ["outcome", "wave", "n", "mean", "sd", "median", "q1", "q3"]
+
+
+def describe_duckdb(
+    outcomes: Sequence[str],
+    source: str | Path | list[str] | None = None,
+    *,
+    wave: str = "wave",
+    table: str | None = None,
+    connection: duckdb.DuckDBPyConnection | None = None,
+) -> pd.DataFrame:
+    """Summarise each outcome at each wave over the non-missing values, in DuckDB.
+
+    Parameters
+    ----------
+    outcomes
+        Numeric columns to summarise, in the order wanted in the table.
+    source, table, connection
+        As :func:`linkwork.scale.lmer_duckdb`: Parquet/CSV path(s) or glob, or a DuckDB table.
+    wave
+        Name of the wave column; waves are listed in sorted order (rows with a missing wave
+        are left out, as in :func:`describe_by_wave`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns outcome, wave, n, mean, sd, median, q1, q3 at full precision; a wave with no
+        observed value of an outcome has n = 0 and missing statistics.
+
+    Raises
+    ------
+    ModelError
+        Unknown or non-numeric columns, or a source DuckDB cannot read.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> con = duckdb.connect()
+    >>> _ = con.execute("CREATE TABLE d AS SELECT * FROM (VALUES ('T1', 1.0), ('T1', 3.0), "
+    ...                 "('T2', 5.0)) t(wave, y)")
+    >>> describe_duckdb(["y"], table="d", connection=con)[["wave", "n", "mean", "median"]]
+      wave  n  mean  median
+    0   T1  2   2.0     2.0
+    1   T2  1   5.0     5.0
+    """
+    con = connection
+    if con is None:
+        con = duckdb.connect()
+        con.execute("SET enable_progress_bar = false")
+    rel = relation(con, source, table)
+    unknown = [c for c in [wave, *outcomes] if c not in rel.types]
+    if unknown:
+        raise ModelError(f"columns not in {rel.description}: {unknown}")
+    w = ident(wave)
+    waves = [
+        r[0]
+        for r in con.execute(
+            f"SELECT DISTINCT {w} FROM {rel.sql} WHERE {w} IS NOT NULL ORDER BY {w}"
+        ).fetchall()
+    ]
+    frames = []
+    for outcome in outcomes:
+        if not _numeric(rel.types[outcome]):
+            raise ModelError(
+                f"{rel.description}, column {outcome!r}: expected numbers, got {rel.types[outcome]}"
+            )
+        x = f"CAST({ident(outcome)} AS DOUBLE)"
+        ok = f"{x} IS NOT NULL AND NOT isnan({x})"
+        sql = (
+            f"SELECT {w} AS wave, count(*) AS n, fsum({x}) / count(*) AS mean, "
+            f"stddev_samp({x}) AS sd, quantile_cont({x}, 0.5) AS median, "
+            f"quantile_cont({x}, 0.25) AS q1, quantile_cont({x}, 0.75) AS q3 "
+            f"FROM {rel.sql} WHERE {w} IS NOT NULL AND {ok} GROUP BY {w}"
+        )
+        try:
+            got = con.execute(sql).df().set_index("wave")
+        except duckdb.Error as exc:
+            raise ModelError(f"{rel.description}: the SQL pass failed: {exc}") from exc
+        part = pd.DataFrame({"wave": waves})
+        part = part.join(got, on="wave")
+        part["n"] = part["n"].fillna(0).astype(np.int64)
+        part.insert(0, "outcome", outcome)
+        frames.append(part)
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    for col in ("mean", "sd", "median", "q1", "q3"):
+        out[col] = out[col].astype(np.float64)
+    return out[COLUMNS]
