@@ -193,6 +193,62 @@ def plan_command(
     console.print(load_plan(path).to_toml(), markup=False, highlight=False)
 
 
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Load the synthetic demo cohort into the database.")
+    ] = False,
+) -> None:
+    """Run the programme app (SQLite in LINKWORK_DATA_DIR, or LINKWORK_DATABASE_URL)."""
+    from linkwork import web
+
+    console.print(f"linkwork serving on http://{host}:{port}/ (Ctrl+C to stop)", markup=False)
+    web.serve(host=host, port=port, demo=demo)
+
+
+@app.command("createuser")
+def createuser(
+    name: Annotated[str, typer.Argument(help="User name to sign in with.")],
+    role: Annotated[str, typer.Option(help="admin, link_worker or evaluator.")],
+    site: Annotated[str | None, typer.Option(help="Site code (required for link workers).")] = None,
+) -> None:
+    """Make an account; the password is read from standard input when it is not a terminal."""
+    from linkwork import web
+    from linkwork.web.runtime import password_from_lines
+
+    if sys.stdin.isatty():
+        import getpass
+
+        text = getpass.getpass("Password: ") + "\n" + getpass.getpass("Password (again): ")
+    else:
+        text = sys.stdin.read()
+    web.create_user(name, role, password_from_lines(text), site=site)
+    console.print(f"Created {role} {name}" + (f" at site {site}" if site else ""), markup=False)
+
+
+@app.command("simulate")
+def simulate_command(
+    participants: Annotated[
+        int, typer.Option("--participants", "-n", help="Number of participants (x 3 waves).")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Empty folder for the Parquet parts.")],
+    seed: Annotated[int, typer.Option(help="Seed of the random streams.")] = 1,
+    chunk: Annotated[
+        int, typer.Option(help="Participants per Parquet file (bounds the memory used).")
+    ] = 1_000_000,
+) -> None:
+    """Write a synthetic score-level cohort (WEMWBS, T1-T3, two arms) to Parquet in chunks."""
+    from linkwork.scale.simulate import write_scores
+
+    files = write_scores(out, participants, seed=seed, chunk=chunk)
+    console.print(
+        f"Wrote {participants} participants to {len(files)} Parquet file(s) in {out}",
+        markup=False,
+    )
+
+
 def main() -> None:
     """Entry point of the console script: input errors are one clear line, exit code 2."""
     try:
