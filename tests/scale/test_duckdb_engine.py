@@ -8,81 +8,17 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from tests.scale._compare import cohort, same
 
 from linkwork.errors import ModelError
 from linkwork.scale import lmer_duckdb
 from linkwork.stats import lmer
-from linkwork.stats.result import MixedModelResult
-
-RTOL = 1e-8
-
-
-def _cohort(n: int, seed: int, *, drop: float = 0.2, arm: bool = True) -> pd.DataFrame:
-    """Participants x 3 waves, random intercepts, drop-out after baseline, some missing values."""
-    rng = np.random.default_rng(seed)
-    wave = np.tile(["T1", "T2", "T3"], n)
-    df = pd.DataFrame({"participant_id": np.repeat(np.arange(1, n + 1) * 7, 3), "wave": wave})
-    df["arm"] = np.repeat(rng.choice(["control", "intervention"], n), 3)
-    df["sex"] = np.repeat(rng.choice(["F", "M"], n), 3)
-    df["age_band"] = np.repeat(rng.integers(1, 4, n), 3)
-    u = np.repeat(rng.normal(0.0, 5.0, n), 3)
-    effect = 2.5 * ((wave == "T3") & (df["arm"] == "intervention")) - 1.0 * (wave == "T2")
-    df["score"] = 50.0 + u + effect + 0.7 * df["age_band"] + rng.normal(0.0, 4.0, 3 * n)
-    keep = (rng.random(3 * n) > drop) | (wave == "T1")
-    df = df[keep].reset_index(drop=True)
-    df.loc[rng.choice(len(df), 7, replace=False), "score"] = np.nan
-    if arm:
-        df["arm"] = df["arm"].astype(object)
-        df.loc[rng.choice(len(df), 3, replace=False), "arm"] = None
-    return df
-
-
-def _close(a: object, b: object, what: str, atol: float = 0.0) -> None:
-    np.testing.assert_allclose(
-        np.asarray(b, dtype=np.float64),
-        np.asarray(a, dtype=np.float64),
-        rtol=RTOL,
-        atol=atol,
-        err_msg=what,
-    )
-
-
-def _same(mem: MixedModelResult, db: MixedModelResult, factors: list[str]) -> None:
-    """Every reported number equal to 1e-8 relative; counts exactly."""
-    assert list(db.fixef.index) == list(mem.fixef.index)
-    assert (db.nobs, db.ngroups, db.n_excluded) == (mem.nobs, mem.ngroups, mem.n_excluded)
-    assert db.excluded == mem.excluded
-    _close(mem.fixef, db.fixef, "fixef")
-    _close(mem.vcov, db.vcov, "vcov")
-    _close(mem.theta, db.theta, "theta")
-    _close(mem.varcorr["vcov"], db.varcorr["vcov"], "variance components")
-    for name in ("sigma", "loglik", "aic", "bic", "deviance", "reml_criterion"):
-        _close(getattr(mem, name), getattr(db, name), name)
-    tm, td = mem.tidy(), db.tidy()
-    for col in ("estimate", "std_error", "df", "statistic", "p_value"):
-        _close(tm[col], td[col], f"tidy {col}")
-    am, ad = mem.anova(), db.anova()
-    assert list(ad["term"]) == list(am["term"])
-    for col in ("num_df", "den_df", "F", "p_value", "sum_sq"):
-        _close(am[col], ad[col], f"anova {col}")
-    for spec in factors:
-        em, ed = mem.emmeans(spec), db.emmeans(spec)
-        assert ed[spec].astype(str).tolist() == em[spec].astype(str).tolist()
-        for col in ("emmean", "std_error", "df"):
-            _close(em[col], ed[col], f"emmeans({spec}) {col}")
-        cm, cd = mem.contrasts(spec), db.contrasts(spec)
-        assert list(cd["contrast"]) == list(cm["contrast"])
-        for col in ("estimate", "std_error", "df", "statistic", "p_value"):
-            _close(cm[col], cd[col], f"contrasts({spec}) {col}")
-        # Tukey-adjusted p: a numerical integral (ptukey) accurate to ~1e-13 absolute, so
-        # p-values below ~1e-5 cannot agree to 1e-8 *relative* even for identical inputs
-        _close(cm["p_adjusted"], cd["p_adjusted"], f"contrasts({spec}) p_adjusted", atol=1e-12)
 
 
 @pytest.fixture(scope="module")
 def parquet(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
     path = tmp_path_factory.mktemp("scale") / "cohort.parquet"
-    _cohort(300, 11).to_parquet(path)
+    cohort(300, 11).to_parquet(path)
     return path, pd.read_parquet(path)
 
 
@@ -100,7 +36,7 @@ def test_parquet_matches_in_memory(
     parquet: tuple[Path, pd.DataFrame], formula: str, factors: list[str]
 ) -> None:
     path, df = parquet
-    _same(lmer(formula, df), lmer_duckdb(formula, path), factors)
+    same(lmer(formula, df), lmer_duckdb(formula, path), factors)
 
 
 def test_ml_matches(parquet: tuple[Path, pd.DataFrame]) -> None:
@@ -108,43 +44,43 @@ def test_ml_matches(parquet: tuple[Path, pd.DataFrame]) -> None:
     formula = "score ~ wave * arm + (1 | participant_id)"
     mem, db = lmer(formula, df, REML=False), lmer_duckdb(formula, str(path), REML=False)
     assert not db.reml
-    _same(mem, db, ["wave"])
+    same(mem, db, ["wave"])
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_several_designs_glob_of_files(tmp_path: Path, seed: int) -> None:
     """Several simulated cohorts, heavier drop-out, split over files read by a glob."""
-    df = _cohort(150 + 50 * seed, seed, drop=0.1 * seed)
+    df = cohort(150 + 50 * seed, seed, drop=0.1 * seed)
     half = len(df) // 2
     df.iloc[:half].to_parquet(tmp_path / "a.parquet")
     df.iloc[half:].to_parquet(tmp_path / "b.parquet")
     back = pd.concat([pd.read_parquet(tmp_path / f) for f in ("a.parquet", "b.parquet")])
     formula = "score ~ wave * arm + (1 | participant_id)"
-    _same(lmer(formula, back), lmer_duckdb(formula, str(tmp_path / "*.parquet")), ["wave"])
+    same(lmer(formula, back), lmer_duckdb(formula, str(tmp_path / "*.parquet")), ["wave"])
 
 
 def test_csv_source(tmp_path: Path) -> None:
-    df = _cohort(120, 5)
+    df = cohort(120, 5)
     path = tmp_path / "cohort.csv"
     df.to_csv(path, index=False)
     formula = "score ~ wave + arm + (1 | participant_id)"
-    _same(lmer(formula, pd.read_csv(path)), lmer_duckdb(formula, path), ["wave", "arm"])
+    same(lmer(formula, pd.read_csv(path)), lmer_duckdb(formula, path), ["wave", "arm"])
 
 
 def test_duckdb_table_and_string_ids() -> None:
-    df = _cohort(150, 8)
+    df = cohort(150, 8)
     df["participant_id"] = "p" + df["participant_id"].astype(str)
     con = duckdb.connect()
     con.register("view_df", df)
     con.execute("CREATE TABLE scores AS SELECT * FROM view_df")
     formula = "score ~ wave * arm + (1 | participant_id)"
     db = lmer_duckdb(formula, table="scores", connection=con)
-    _same(lmer(formula, con.execute("SELECT * FROM scores").df()), db, ["wave"])
+    same(lmer(formula, con.execute("SELECT * FROM scores").df()), db, ["wave"])
     assert not [t for (t,) in con.execute("SHOW TABLES").fetchall() if t.startswith("_lw")]
 
 
 def test_missing_values_in_every_kind_of_column(tmp_path: Path) -> None:
-    df = _cohort(120, 9)
+    df = cohort(120, 9)
     df["age_band"] = df["age_band"].astype(np.float64)
     df.loc[[0, 5, 9], "age_band"] = np.nan
     df["participant_id"] = df["participant_id"].astype(np.float64)
@@ -156,7 +92,7 @@ def test_missing_values_in_every_kind_of_column(tmp_path: Path) -> None:
     formula = "score ~ wave + arm + age_band + (1 | participant_id)"
     mem, db = lmer(formula, back), lmer_duckdb(formula, path)
     assert set(db.excluded) == {"score", "arm", "age_band", "participant_id", "wave"}
-    _same(mem, db, ["wave"])
+    same(mem, db, ["wave"])
 
 
 def test_sql_scans_aggregates_not_rows(parquet: tuple[Path, pd.DataFrame]) -> None:
@@ -192,7 +128,7 @@ def test_out_of_scope_and_bad_formulas(
 
 
 def test_one_participant_is_refused_as_lme4_does(tmp_path: Path) -> None:
-    df = _cohort(30, 4)
+    df = cohort(30, 4)
     df["participant_id"] = 1
     path = tmp_path / "one.parquet"
     df.to_parquet(path)
@@ -203,7 +139,7 @@ def test_one_participant_is_refused_as_lme4_does(tmp_path: Path) -> None:
 
 
 def test_continuous_covariate_is_refused_not_approximated(tmp_path: Path) -> None:
-    df = _cohort(100, 4)
+    df = cohort(100, 4)
     df["baseline"] = np.random.default_rng(0).normal(size=len(df))
     path = tmp_path / "c.parquet"
     df.to_parquet(path)
@@ -212,7 +148,7 @@ def test_continuous_covariate_is_refused_not_approximated(tmp_path: Path) -> Non
 
 
 def test_infinite_value_is_an_error(tmp_path: Path) -> None:
-    df = _cohort(50, 4)
+    df = cohort(50, 4)
     df.loc[2, "score"] = np.inf
     path = tmp_path / "inf.parquet"
     df.to_parquet(path)
@@ -223,7 +159,7 @@ def test_infinite_value_is_an_error(tmp_path: Path) -> None:
 
 
 def test_all_rows_missing_and_bad_sources(tmp_path: Path) -> None:
-    df = _cohort(20, 4)
+    df = cohort(20, 4)
     df["score"] = np.nan
     path = tmp_path / "nan.parquet"
     df.to_parquet(path)
@@ -255,7 +191,7 @@ def test_many_rows_per_cell_match_and_overflow_is_detected(tmp_path: Path) -> No
     path = tmp_path / "reps.parquet"
     df[["participant_id", "wave", "score"]].to_parquet(path)
     formula = "score ~ wave + (1 | participant_id)"
-    _same(lmer(formula, pd.read_parquet(path)), lmer_duckdb(formula, path), ["wave"])
+    same(lmer(formula, pd.read_parquet(path)), lmer_duckdb(formula, path), ["wave"])
     big = pd.DataFrame({"participant_id": np.r_[np.zeros(256, int), np.arange(1, 30)]})
     big["wave"] = "T1"
     big["score"] = rng.normal(size=len(big))
@@ -279,7 +215,7 @@ def _categorical(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_categorical_order_from_parquet_matches_in_memory(tmp_path: Path) -> None:
-    df = _categorical(_cohort(150, 12))
+    df = _categorical(cohort(150, 12))
     half = len(df) // 2
     df.iloc[:half].to_parquet(tmp_path / "a.parquet")
     df.iloc[half:].to_parquet(tmp_path / "b.parquet")
@@ -287,16 +223,16 @@ def test_categorical_order_from_parquet_matches_in_memory(tmp_path: Path) -> Non
     formula = "score ~ wave * arm + (1 | participant_id)"
     db = lmer_duckdb(formula, str(tmp_path / "*.parquet"))
     assert list(db.fixef.index)[1:4] == ["wave6m", "wave12m", "armcontrol"]
-    _same(lmer(formula, back), db, ["wave", "arm"])
+    same(lmer(formula, back), db, ["wave", "arm"])
 
 
 def test_explicit_levels_for_csv(tmp_path: Path) -> None:
-    df = _categorical(_cohort(120, 13))
+    df = _categorical(cohort(120, 13))
     path = tmp_path / "c.csv"
     df.to_csv(path, index=False)
     formula = "score ~ wave + arm + (1 | participant_id)"
     levels = {"wave": ["baseline", "6m", "12m"], "arm": ["intervention", "control"]}
-    _same(lmer(formula, df), lmer_duckdb(formula, path, levels=levels), ["wave", "arm"])
+    same(lmer(formula, df), lmer_duckdb(formula, path, levels=levels), ["wave", "arm"])
     with pytest.raises(ModelError, match=r"\['12m'\] are not among the levels"):
         lmer_duckdb(formula, path, levels={"wave": ["baseline", "6m"]})
     with pytest.raises(ModelError, match="not fixed-effect variables"):
@@ -304,7 +240,7 @@ def test_explicit_levels_for_csv(tmp_path: Path) -> None:
 
 
 def test_files_with_different_category_orders_are_refused(tmp_path: Path) -> None:
-    df = _cohort(60, 14)
+    df = cohort(60, 14)
     a, b = df.iloc[: len(df) // 2].copy(), df.iloc[len(df) // 2 :].copy()
     a["wave"] = pd.Categorical(a["wave"], categories=["T1", "T2", "T3"])
     b["wave"] = pd.Categorical(b["wave"], categories=["T3", "T2", "T1"])

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
-import glob
 import os
 import shutil
-import socket
-import subprocess
 import tempfile
 
 import pytest
+from tests._postgres import postgres_server as start_postgres
 
 _DATA = tempfile.mkdtemp(prefix="linkwork-web-test-")
 atexit.register(shutil.rmtree, _DATA, ignore_errors=True)
@@ -127,60 +125,9 @@ def two_sites(sites, make_user, make_participant, login):
     return {"lw1": lw1, "lw2": lw2, "p1": p1, "p2": p2, "c1": login(lw1), "c2": login(lw2)}
 
 
-def _missing(message):
-    """Skip loudly locally, fail when CI is set (as tests/conftest.py's require_tool)."""
-    if os.environ.get("CI"):
-        pytest.fail(f"CI is set but {message}")
-    pytest.skip(message)
-
-
-def _postgres_bin():
-    found = shutil.which("initdb")
-    if found:
-        return os.path.dirname(found)
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return os.path.dirname(candidates[-1]) if candidates else None
-
-
 @pytest.fixture(scope="session")
 def postgres_server():
-    """A PostgreSQL server on 127.0.0.1 and a free port, in a temporary folder; its URL prefix
-    ``postgresql://postgres@127.0.0.1:PORT/``. Runs as the ``postgres`` user when we are root."""
-    bindir = _postgres_bin()
-    if bindir is None:
-        _missing("PostgreSQL server binaries (initdb) not found: install Debian `postgresql`")
-    try:
-        import psycopg  # noqa: F401 - Django's PostgreSQL backend needs it
-    except ImportError:
-        _missing("psycopg is not installed: install linkwork[web]")
-    folder = tempfile.mkdtemp(prefix="linkwork-pg-")
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres", "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    data = os.path.join(folder, "data")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-
-    def run(*args):
-        subprocess.run([*as_user, *args], check=True, capture_output=True, text=True)
-
-    run(f"{bindir}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8")
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={folder}"
-    log = os.path.join(folder, "log")
-    run(f"{bindir}/pg_ctl", "-D", data, "-o", options, "-l", log, "-w", "start")
-    try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/"
-    finally:
-        run(f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop")
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def create_database(server_url, name):
-    """Create database *name* on the server at *server_url*; return its URL."""
-    import psycopg
-
-    with psycopg.connect(server_url + "postgres", autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return server_url + name
+    """A throwaway PostgreSQL server (tests/_postgres.py); its URL prefix
+    ``postgresql://postgres@127.0.0.1:PORT/``."""
+    with start_postgres() as url:
+        yield url

@@ -98,6 +98,6 @@ def test_parallel_writers_on_sqlite_lose_nothing(tmp_path):
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_parallel_writers_on_postgresql_lose_nothing(tmp_path, postgres_server):
-    from .conftest import create_database
+    from tests._postgres import create_database
 
     _run_writers(_env(tmp_path, create_database(postgres_server, "linkwork_writers")))

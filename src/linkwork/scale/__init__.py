@@ -3,6 +3,11 @@
 * :func:`lmer_duckdb` fits ``y ~ fixed + (1 | g)`` with the one pass over the rows run as SQL by
   DuckDB over Parquet/CSV files or a DuckDB table; only small aggregates reach Python, and the
   optimiser and inference are those of :func:`linkwork.stats.lmer` (identical results).
+* :func:`lmer_postgres` runs the same SQL (generated once, :mod:`linkwork.scale.engine`, spelled
+  per system by :mod:`linkwork.scale.dialect`) on a PostgreSQL table through psycopg.
+* :func:`score_duckdb` / :func:`score_postgres` score instruments from item-level data with SQL
+  generated from the instrument specs (:func:`score_expressions`), equal to
+  :func:`linkwork.instruments.score`.
 * :func:`describe_duckdb` gives the descriptives per wave (n, mean, sd, median, quartiles) of
   :func:`linkwork.stats.descriptives.describe_by_wave`, computed by DuckDB.
 * :func:`write_scores` writes a synthetic score-level cohort of any size to Parquet in chunks
@@ -13,8 +18,23 @@ See docs/scale.md for the SQL, the scope and measured figures.
 
 from __future__ import annotations
 
-from linkwork.scale.descriptives import describe_duckdb
-from linkwork.scale.duckdb_engine import MAX_CELLS, duckdb_statistics, lmer_duckdb
+from linkwork.scale.descriptives import describe_duckdb, describe_postgres
+from linkwork.scale.duckdb_engine import duckdb_statistics, lmer_duckdb
+from linkwork.scale.engine import MAX_CELLS
+from linkwork.scale.postgres_engine import lmer_postgres, postgres_statistics
+from linkwork.scale.scoring_sql import score_duckdb, score_expressions, score_postgres
 from linkwork.scale.simulate import write_scores
 
-__all__ = ["MAX_CELLS", "describe_duckdb", "duckdb_statistics", "lmer_duckdb", "write_scores"]
+__all__ = [
+    "MAX_CELLS",
+    "describe_duckdb",
+    "describe_postgres",
+    "duckdb_statistics",
+    "lmer_duckdb",
+    "lmer_postgres",
+    "postgres_statistics",
+    "score_duckdb",
+    "score_expressions",
+    "score_postgres",
+    "write_scores",
+]

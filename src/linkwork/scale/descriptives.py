@@ -1,29 +1,32 @@
-"""Descriptive statistics per wave computed by DuckDB where the data live.
+"""Descriptive statistics per wave computed where the data live (DuckDB or PostgreSQL).
 
 The same table as :func:`linkwork.stats.descriptives.describe_by_wave` (outcome, wave, n, mean,
 sd, median, q1, q3) from one ``GROUP BY wave`` per outcome: ``n`` counts non-missing values
-(NULL and NaN are missing), ``mean`` is the compensated sum (``fsum``) over ``n``, ``sd`` the
-n - 1 standard deviation (``stddev_samp``) and the quartiles ``quantile_cont``: exact linear
-interpolation between order statistics, R's default type 7, as pandas computes them. Only one
-row per outcome and wave comes back.
+(NULL and NaN are missing), ``mean`` is the long sum (DuckDB's compensated ``fsum``) over
+``n``, ``sd`` the n - 1 standard deviation (``stddev_samp``) and the quartiles the exact
+linear interpolation between order statistics, R's default type 7, as pandas computes them
+(DuckDB ``quantile_cont``, PostgreSQL ``percentile_cont``). Only one row per outcome and wave
+comes back.
 
-Validated against :func:`describe_by_wave` on the same data (tests/scale/test_descriptives.py).
+Validated against :func:`describe_by_wave` on the same data (tests/scale/test_descriptives.py,
+DuckDB and PostgreSQL).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from linkwork.errors import ModelError
-from linkwork.scale.duckdb_engine import _numeric
-from linkwork.scale.source import ident, relation
+from linkwork.scale.engine import Executor, numeric_type
+from linkwork.scale.source import Relation, ident, relation
 
-__all__ = ["describe_duckdb"]
+__all__ = ["describe_duckdb", "describe_postgres"]
 
 COLUMNS = ["outcome", "wave", "n", "mean", "sd", "median", "q1", "q3"]
 
@@ -70,39 +73,62 @@ def describe_duckdb(
     0   T1  2   2.0     2.0
     1   T2  1   5.0     5.0
     """
+    from linkwork.scale.duckdb_engine import DuckDBExecutor
+
     con = connection
     if con is None:
         con = duckdb.connect()
         con.execute("SET enable_progress_bar = false")
-    rel = relation(con, source, table)
+    return _describe(DuckDBExecutor(con), relation(con, source, table), outcomes, wave)
+
+
+def describe_postgres(
+    outcomes: Sequence[str],
+    url: str | None = None,
+    table: str = "",
+    *,
+    wave: str = "wave",
+    schema: str | None = None,
+    connection: Any = None,
+) -> pd.DataFrame:
+    """:func:`describe_duckdb` computed by PostgreSQL on a table.
+
+    The table, *url*, *schema* and *connection* are as :func:`linkwork.scale.lmer_postgres`;
+    the result and errors as :func:`describe_duckdb`.
+    """
+    from linkwork.scale.postgres_engine import _connect, postgres_relation
+
+    if not table:
+        raise ModelError("no table: give the name of the PostgreSQL table to read")
+    with _connect(url, connection) as ex:
+        return _describe(ex, postgres_relation(ex, table, schema), outcomes, wave)
+
+
+def _describe(ex: Executor, rel: Relation, outcomes: Sequence[str], wave: str) -> pd.DataFrame:
+    d = ex.dialect
     unknown = [c for c in [wave, *outcomes] if c not in rel.types]
     if unknown:
         raise ModelError(f"columns not in {rel.description}: {unknown}")
     w = ident(wave)
-    waves = [
-        r[0]
-        for r in con.execute(
-            f"SELECT DISTINCT {w} FROM {rel.sql} WHERE {w} IS NOT NULL ORDER BY {w}"
-        ).fetchall()
-    ]
+    waves = ex.query(
+        f"SELECT DISTINCT {w} AS wave FROM {rel.sql} WHERE {w} IS NOT NULL ORDER BY 1",
+        rel.description,
+    )["wave"].tolist()
     frames = []
     for outcome in outcomes:
-        if not _numeric(rel.types[outcome]):
+        if not numeric_type(rel.types[outcome]):
             raise ModelError(
                 f"{rel.description}, column {outcome!r}: expected numbers, got {rel.types[outcome]}"
             )
-        x = f"CAST({ident(outcome)} AS DOUBLE)"
-        ok = f"{x} IS NOT NULL AND NOT isnan({x})"
+        x = d.to_double(ident(outcome))
+        ok = f"{x} IS NOT NULL AND NOT {d.is_nan(x)}"
         sql = (
-            f"SELECT {w} AS wave, count(*) AS n, fsum({x}) / count(*) AS mean, "
-            f"stddev_samp({x}) AS sd, quantile_cont({x}, 0.5) AS median, "
-            f"quantile_cont({x}, 0.25) AS q1, quantile_cont({x}, 0.75) AS q3 "
-            f"FROM {rel.sql} WHERE {w} IS NOT NULL AND {ok} GROUP BY {w}"
+            f"SELECT {w} AS wave, count(*) AS n, {d.fsum(x)} / count(*) AS mean, "
+            f"stddev_samp({x}) AS sd, {d.quantile(x, 0.5)} AS median, "
+            f"{d.quantile(x, 0.25)} AS q1, {d.quantile(x, 0.75)} AS q3 "
+            f"FROM {rel.sql} WHERE {w} IS NOT NULL AND {ok} GROUP BY 1"
         )
-        try:
-            got = con.execute(sql).df().set_index("wave")
-        except duckdb.Error as exc:
-            raise ModelError(f"{rel.description}: the SQL pass failed: {exc}") from exc
+        got = ex.query(sql, rel.description).set_index("wave")
         part = pd.DataFrame({"wave": waves})
         part = part.join(got, on="wave")
         part["n"] = part["n"].fillna(0).astype(np.int64)
@@ -110,5 +136,5 @@ def describe_duckdb(
         frames.append(part)
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
     for col in ("mean", "sd", "median", "q1", "q3"):
-        out[col] = out[col].astype(np.float64)
+        out[col] = pd.to_numeric(out[col]).astype(np.float64)
     return out[COLUMNS]

@@ -3,7 +3,7 @@
 Identifiers are always quoted (``"name"``, embedded quotes doubled) and file paths are passed as
 string literals with quotes doubled, so no column or path text is spliced into SQL unescaped.
 
-Validated by tests/scale/test_source.py.
+Validated through tests/scale/test_duckdb_engine.py (sources, types, category orders).
 """
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ import duckdb
 import pyarrow.parquet as pq
 
 from linkwork.errors import ModelError
+from linkwork.scale.dialect import type_kind
 
 __all__ = ["Relation", "ident", "literal", "parquet_categories", "relation"]
-
-_FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
 
 
 def ident(name: str) -> str:
@@ -51,7 +50,7 @@ class Relation:
 
     def is_float(self, column: str) -> bool:
         """Whether *column* is a floating-point column (NaN and infinity possible)."""
-        return self.types[column].upper() in _FLOAT_TYPES
+        return type_kind(self.types[column]) == "float"
 
 
 def _from_sql(
