@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
 from linkwork.web import views
 from linkwork.web.forms import ThrottledLoginForm
 
 __all__ = ["urlpatterns"]
+
+
+def _no_icon(request: HttpRequest) -> HttpResponse:
+    # Browsers ask every page's origin for /favicon.ico (the downloaded report and the admin
+    # too); answer "no content" rather than a 404 that shows up as a console error.
+    return HttpResponse(status=204)
+
 
 urlpatterns = [
     path(
@@ -19,6 +27,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("favicon.ico", _no_icon),
     path("", views.home, name="home"),
     path("caseload/", views.caseload, name="caseload"),
     path("participants/new/", views.enrol, name="enrol"),
