@@ -15,34 +15,19 @@ tests/reference/make_designs.py). Tolerances are those of the stored comparison
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import secrets
 import subprocess
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
+from tests.reference import lmm_checks as C
+from tests.reference import lmm_simulate as D
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference"
-
-
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, REFERENCE / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-C = _load("lmm_checks")
-D = _load("lmm_simulate")
 
 
 @pytest.mark.r

@@ -13,28 +13,11 @@ A failure lists every differing quantity and term with both values.
 from __future__ import annotations
 
 import functools
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from tests.reference import lmm_checks as C
 
-REFERENCE = Path(__file__).resolve().parents[1] / "reference"
-
-
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, REFERENCE / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-C = _load("lmm_checks")
 MANIFEST: dict[str, dict[str, Any]] = C.load_manifest()
 DESIGNS = sorted(MANIFEST)
 EMMEANS = [(d, i) for d in DESIGNS for i in range(len(MANIFEST[d]["emmeans"]))]

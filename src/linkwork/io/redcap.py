@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -198,15 +199,7 @@ def reshape_redcap(
     notes["redcap_forms"] = [c[: -len("_complete")] for c in complete]
     out = out.drop(columns=complete)
     work = Work(
-        RawTable(
-            out.reset_index(drop=True),
-            rows,
-            file,
-            raw.format,
-            raw.value_labels,
-            raw.variable_labels,
-            raw.blank_rows,
-        ),
+        replace(raw, frame=out.reset_index(drop=True), rows=rows),
         columns={"wave": "redcap_event_name", "site": "redcap_data_access_group"}
         if "redcap_data_access_group" in frame.columns and "site" not in frame.columns
         else {"wave": "redcap_event_name"},

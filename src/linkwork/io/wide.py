@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -150,15 +151,7 @@ def reshape_wide(
     rows = [raw.rows[int(p)] for p in kept["_pos"].tolist()]
     columns = [c for c in fixed if c != id_column]
     body = kept[[c for c in [id_column, "wave"] if c in kept.columns] + columns + stems]
-    reshaped = RawTable(
-        body.reset_index(drop=True),
-        rows,
-        file,
-        raw.format,
-        raw.value_labels,
-        raw.variable_labels,
-        raw.blank_rows,
-    )
+    reshaped = replace(raw, frame=body.reset_index(drop=True), rows=rows)
     notes = {
         "layout": "wide",
         "empty_waves_omitted": 0 if keep_empty else int(len(long) - len(kept)),
