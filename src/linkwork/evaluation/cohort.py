@@ -19,12 +19,17 @@ from linkwork.evaluation.disclosure import suppress_counts
 from linkwork.evaluation.plan import Plan
 
 __all__ = [
+    "MAX_TRAJECTORIES",
     "Cohort",
     "data_hash",
+    "flow_from_counts",
     "flow_table",
     "prepare",
+    "resolve_waves",
+    "sites_from_counts",
     "sites_table",
     "trajectories_table",
+    "wave_masks",
 ]
 
 ID = "participant_id"
@@ -32,6 +37,8 @@ WAVE = "wave"
 FLOW_COLUMNS = ["stage", "wave", "n", "lost", "reason", "outcome"]
 SITES_COLUMNS = ["site", "wave", "n", "suppressed"]
 TRAJECTORY_COLUMNS = ["outcome", "trajectory", "wave", "value"]
+#: Most individual trajectories drawn per outcome (a figure of more lines shows nothing more).
+MAX_TRAJECTORIES = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +82,11 @@ def _data_levels(wave: pd.Series) -> list[str]:
     return sorted(str(v) for v in wave.dropna().unique())
 
 
-def _resolve_waves(plan: Plan, wave: pd.Series, *, adapt: bool) -> Plan:
+def resolve_waves(plan: Plan, wave: pd.Series, *, adapt: bool) -> Plan:
+    """*plan* with its waves resolved against the data's wave column (or its distinct values).
+
+    With *adapt* (the default plan), waves the plan does not know replace the plan's own.
+    """
     levels = _data_levels(wave)
     seen = {str(v) for v in wave.dropna().unique()}
     if not plan.waves:
@@ -142,7 +153,7 @@ def prepare(frame: pd.DataFrame, plan: Plan, scores: pd.DataFrame, *, adapt: boo
             value=(frame.at[row, ID], str(frame.at[row, WAVE])),
             expected="one row per wave",
         )
-    plan = _resolve_waves(plan, frame[WAVE], adapt=adapt)
+    plan = resolve_waves(plan, frame[WAVE], adapt=adapt)
     data = pd.DataFrame(
         {
             ID: frame[ID].astype("string").astype(object).to_numpy(),
@@ -203,9 +214,20 @@ def data_hash(frame: pd.DataFrame) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _present(cohort: Cohort) -> dict[str, set[str]]:
+def wave_masks(cohort: Cohort) -> dict[int, int]:
+    """Participants per wave-presence pattern: bit k set when observed at ``plan.waves[k]``.
+
+    >>> from linkwork.evaluation import default_plan
+    >>> d = pd.DataFrame({"participant_id": ["a", "a", "b"],
+    ...                   "wave": pd.Categorical(["T1", "T2", "T2"], ["T1", "T2", "T3"])})
+    >>> wave_masks(Cohort(d, default_plan(), ("T1", "T2"), "T2", None, ()))
+    {2: 1, 3: 1}
+    """
     data = cohort.data
-    return {w: set(data.loc[data[WAVE] == w, ID]) for w in cohort.plan.waves}
+    bits = data[WAVE].cat.codes.to_numpy().astype("int64")
+    mask = pd.Series(np.left_shift(1, bits), index=data.index).groupby(data[ID].to_numpy()).sum()
+    masks, counts = np.unique(mask.to_numpy(), return_counts=True)
+    return {int(k): int(v) for k, v in zip(masks, counts, strict=True)}
 
 
 def flow_table(cohort: Cohort, outcomes: Sequence[str]) -> pd.DataFrame:
@@ -219,46 +241,50 @@ def flow_table(cohort: Cohort, outcomes: Sequence[str]) -> pd.DataFrame:
     in the descriptives.
     """
     data = cohort.data
-    enrolled = set(data[ID])
+    analysed = {o: int(data.loc[data[o].notna(), ID].nunique()) for o in outcomes}
+    return flow_from_counts(cohort.plan.waves, wave_masks(cohort), analysed)
+
+
+def flow_from_counts(
+    waves: Sequence[str], masks: dict[int, int], analysed: dict[str, int]
+) -> pd.DataFrame:
+    """The flow table from participants per wave-presence pattern (:func:`wave_masks`) and
+    participants with a score per outcome (shared by the in-memory and SQL engines)."""
+    enrolled = sum(masks.values())
     rows: list[dict[str, object]] = [
         {
             "stage": "enrolled",
             "wave": "",
-            "n": len(enrolled),
+            "n": enrolled,
             "lost": np.nan,
             "reason": "",
             "outcome": "",
         }
     ]
-    present = _present(cohort)
-    previous, previous_name = enrolled, "enrolment"
-    for wave in cohort.plan.waves:
-        here = present[wave]
-        lost = len(previous - here)
-        back = len(here - previous)
+    previous_name = "enrolment"
+    for k, wave in enumerate(waves):
+        here = sum(n for m, n in masks.items() if m >> k & 1)
+        if k == 0:
+            lost, back = enrolled - here, 0
+        else:
+            lost = sum(n for m, n in masks.items() if m >> (k - 1) & 1 and not m >> k & 1)
+            back = sum(n for m, n in masks.items() if m >> k & 1 and not m >> (k - 1) & 1)
         reason = f"not observed at {wave} (seen at {previous_name})" if lost else ""
         if back:
             reason += ("; " if reason else "") + f"{back} returned after missing {previous_name}"
         rows.append(
-            {
-                "stage": "observed",
-                "wave": wave,
-                "n": len(here),
-                "lost": lost,
-                "reason": reason,
-                "outcome": "",
-            }
+            {"stage": "observed", "wave": wave, "n": here, "lost": lost, "reason": reason}
+            | {"outcome": ""}
         )
-        previous, previous_name = here, wave
-    for outcome in outcomes:
-        n = int(data.loc[data[outcome].notna(), ID].nunique())
+        previous_name = wave
+    for outcome, n in analysed.items():
         rows.append(
             {
                 "stage": "analysed",
                 "wave": "",
                 "n": n,
-                "lost": len(enrolled) - n,
-                "reason": f"no {outcome} score at any wave" if len(enrolled) - n else "",
+                "lost": enrolled - n,
+                "reason": f"no {outcome} score at any wave" if enrolled - n else "",
                 "outcome": outcome,
             }
         )
@@ -271,27 +297,57 @@ def sites_table(cohort: Cohort) -> pd.DataFrame:
     if not plan.site or plan.site not in cohort.data.columns:
         return pd.DataFrame(columns=SITES_COLUMNS)
     data = cohort.data
-    sites = sorted(str(s) for s in data[plan.site].dropna().unique())
-    rows = []
-    for site in sites:
-        at_site = data[plan.site].astype("string") == site
-        for wave in plan.waves:
-            n = int(data.loc[at_site & (data[WAVE] == wave), ID].nunique())
-            rows.append({"site": site, "wave": wave, "n": n})
-    table = pd.DataFrame(rows, columns=["site", "wave", "n"])
+    site = data[plan.site].astype("string")
+    counts = (
+        data.assign(_site=site)
+        .dropna(subset=["_site"])
+        .groupby(["_site", WAVE], observed=True)[ID]
+        .nunique()
+    )
+    found = pd.DataFrame(
+        {
+            "site": [str(s) for s, _ in counts.index],
+            "wave": [str(w) for _, w in counts.index],
+            "n": counts.to_numpy(),
+        }
+    )
+    return sites_from_counts(plan, found)
+
+
+def sites_from_counts(plan: Plan, counts: pd.DataFrame) -> pd.DataFrame:
+    """The sites table from participants per (site, wave) found (site and wave as text).
+
+    Every site found gets a row for every wave of the plan (0 when absent), sites sorted; the
+    plan's small-number suppression is applied.
+    """
+    found = {(str(r["site"]), str(r["wave"])): int(r["n"]) for r in counts.to_dict("records")}
+    sites = sorted({s for s, _ in found})
+    rows = [{"site": s, "wave": w, "n": found.get((s, w), 0)} for s in sites for w in plan.waves]
+    table = pd.DataFrame(rows, columns=["site", "wave", "n"]).astype({"n": "int64"})
     return suppress_counts(table, ["n"], plan.disclosure)[SITES_COLUMNS]
+
+
+def trajectory_key(participant: str) -> str:
+    """The sort key that picks and numbers the trajectories drawn: MD5 of the identifier (hex).
+
+    The same in Python and in DuckDB, PostgreSQL and Spark SQL (``md5(text)``), so in-memory and
+    engine evaluations draw the same people. It is not a secret: it only spreads the drawn people
+    evenly over the cohort instead of taking the first enrolled.
+
+    >>> trajectory_key("P001")
+    '33efbb16ece8550ff8eff9fd435442fc'
+    """
+    return hashlib.md5(participant.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
 def trajectories_table(cohort: Cohort, outcomes: Sequence[str]) -> pd.DataFrame:
     """Individual trajectories (people with >= 2 scored waves) under anonymous numbers.
 
-    The numbers are a random permutation (fixed seed) of 1..n over participants sorted by
-    their data, unrelated to the participant identifiers, and the same across outcomes.
+    Per outcome, at most :data:`MAX_TRAJECTORIES` people are kept: those with the smallest
+    :func:`trajectory_key` (all of them in a cohort that small), numbered 1, 2, ... in that
+    order. The numbers say nothing about the identifiers or the enrolment order.
     """
     data = cohort.data
-    ids = sorted(set(data[ID]))
-    rng = np.random.default_rng(20250101)
-    number = dict(zip(ids, (rng.permutation(len(ids)) + 1).tolist(), strict=True))
     parts = []
     for outcome in outcomes:
         scored = data.loc[data[outcome].notna(), [ID, WAVE, outcome]]
@@ -299,17 +355,29 @@ def trajectories_table(cohort: Cohort, outcomes: Sequence[str]) -> pd.DataFrame:
         scored = scored[counts >= 2]
         if scored.empty:
             continue
-        scored = scored.assign(_n=scored[ID].map(number)).sort_values(["_n", WAVE], kind="stable")
-        parts.append(
-            pd.DataFrame(
-                {
-                    "outcome": outcome,
-                    "trajectory": scored[ID].map(number).astype("int64").to_numpy(),
-                    "wave": scored[WAVE].astype("string").to_numpy(),
-                    "value": scored[outcome].astype("float64").to_numpy(),
-                }
-            )
-        )
+        keys = sorted({trajectory_key(str(p)): str(p) for p in set(scored[ID])}.items())
+        number = {p: k for k, (_, p) in enumerate(keys[:MAX_TRAJECTORIES], start=1)}
+        scored = scored[scored[ID].isin(list(number))]
+        parts.append(trajectories_from_rows(outcome, scored[ID].map(number), scored, outcome))
     if not parts:
         return pd.DataFrame(columns=TRAJECTORY_COLUMNS)
     return pd.concat(parts, ignore_index=True)
+
+
+def trajectories_from_rows(
+    outcome: str, numbers: pd.Series, rows: pd.DataFrame, value: str
+) -> pd.DataFrame:
+    """Trajectory rows sorted by number and wave (shared with the SQL engines).
+
+    *rows* has the ``wave`` column as an ordered categorical (the plan's order) and *value*.
+    """
+    order = pd.DataFrame({"n": numbers.astype("int64").to_numpy(), "w": rows[WAVE].to_numpy()})
+    index = order.sort_values(["n", "w"], kind="stable").index.to_numpy()
+    return pd.DataFrame(
+        {
+            "outcome": outcome,
+            "trajectory": order["n"].to_numpy()[index],
+            "wave": rows[WAVE].astype("string").to_numpy()[index],
+            "value": rows[value].astype("float64").to_numpy()[index],
+        }
+    )

@@ -5,6 +5,11 @@ and IQRs and tests change with rank tests: Friedman on participants with every w
 Wilcoxon signed-rank tests of each pair of waves (later minus earlier) with Holm adjustment and
 the effect size r = z / sqrt(n non-zero differences) (see :mod:`linkwork.stats.nonparametric`,
 validated against R's ``friedman.test`` and ``wilcox.test``).
+
+:func:`groups_from_wide` computes the table from the participants x waves counts:
+:func:`groups_analysis` takes them from the in-memory :class:`Cohort` (:func:`groups_wide`),
+:func:`linkwork.scale.evaluation_tables.groups_sql` rebuilds them from counts computed by a SQL
+engine.
 """
 
 from __future__ import annotations
@@ -17,10 +22,11 @@ import pandas as pd
 
 from linkwork.errors import ModelError
 from linkwork.evaluation.cohort import ID, WAVE, Cohort
+from linkwork.evaluation.plan import Plan
 from linkwork.stats.multiplicity import p_adjust
 from linkwork.stats.nonparametric import friedman, wilcoxon_signed_rank
 
-__all__ = ["GROUPS_COLUMNS", "groups_analysis"]
+__all__ = ["GROUPS_COLUMNS", "groups_analysis", "groups_from_wide", "groups_wide"]
 
 GROUPS_COLUMNS = [
     "kind",
@@ -45,6 +51,24 @@ def _row(**values: object) -> dict[str, object]:
     return row
 
 
+def groups_wide(cohort: Cohort) -> pd.DataFrame:
+    """Participants x waves (float64) of the groups count, as :func:`groups_analysis` uses it.
+
+    One row per participant with a count at one wave at least, one column per observed wave
+    with a count (in the plan's order); NaN where the participant has no count at that wave.
+    """
+    plan = cohort.plan
+    measure = plan.groups
+    if measure is None or measure.name not in cohort.data.columns:
+        return pd.DataFrame(dtype="float64")
+    data = cohort.data
+    wide = data.pivot_table(
+        index=ID, columns=WAVE, values=measure.name, aggfunc="first", observed=False
+    )
+    waves = [w for w in cohort.observed if w in wide.columns and wide[w].notna().any()]
+    return wide.reindex(columns=waves).astype("float64")
+
+
 def groups_analysis(cohort: Cohort) -> tuple[pd.DataFrame, list[dict[str, object]]]:
     """The ``groups`` table and its exclusion rows.
 
@@ -52,21 +76,45 @@ def groups_analysis(cohort: Cohort) -> tuple[pd.DataFrame, list[dict[str, object
     (complete cases: n, statistic, df, p_value) and ``wilcoxon`` (contrast ``"T2 - T1"``, n =
     participants with both waves, statistic V, p_value, p_adjusted per the plan's adjustment,
     r). A test that cannot be computed (too few participants, no non-zero difference) has
-    missing statistics and an exclusion row saying why.
+    missing statistics and an exclusion row saying why. The table is
+    :func:`groups_from_wide` of :func:`groups_wide`.
     """
-    plan = cohort.plan
-    measure = plan.groups
+    measure = cohort.plan.groups
     if measure is None or measure.name not in cohort.data.columns:
         return pd.DataFrame(columns=GROUPS_COLUMNS), []
-    data = cohort.data
-    name = measure.name
-    wide = data.pivot_table(index=ID, columns=WAVE, values=name, aggfunc="first", observed=False)
-    waves = [w for w in cohort.observed if w in wide.columns and wide[w].notna().any()]
-    wide = wide.reindex(columns=waves).astype("float64")
+    return groups_from_wide(cohort.plan, groups_wide(cohort))
+
+
+def groups_from_wide(
+    plan: Plan, wide: pd.DataFrame
+) -> tuple[pd.DataFrame, list[dict[str, object]]]:
+    """The ``groups`` table and its exclusion rows from the participants x waves counts.
+
+    Parameters
+    ----------
+    plan
+        The resolved plan (its groups measure, waves, ``group_pairs`` and ``adjust``).
+    wide
+        One row per participant with a count at one wave at least (any index), one float64
+        column per wave with a count, in the plan's wave order; NaN = no count at that wave.
+        The summary of a wave is over ``wide[wave].dropna()``: with one row per participant x
+        wave these are exactly the wave's counts in the long data.
+
+    Returns
+    -------
+    (pandas.DataFrame, list of dict)
+        As :func:`groups_analysis`.
+    """
+    if plan.groups is None:
+        return pd.DataFrame(columns=GROUPS_COLUMNS), []
+    name = plan.groups.name
+    waves = [str(w) for w in wide.columns]
     rows = []
     exclusions: list[dict[str, object]] = []
     for wave in plan.waves:
-        values = data.loc[data[WAVE] == wave, name].dropna().astype("float64")
+        if wave not in waves:
+            continue
+        values = wide[wave].dropna().astype("float64")
         if values.empty:
             continue
         rows.append(

@@ -12,6 +12,7 @@ delta-method CI of :func:`linkwork.stats.effect_size.standardised_mean_change` (
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ import pandas as pd
 
 from linkwork.errors import LinkworkError
 from linkwork.evaluation.cohort import ID, WAVE, Cohort
+from linkwork.evaluation.plan import Plan
 from linkwork.stats.effect_size import standardised_mean_change
 from linkwork.stats.multiplicity import p_adjust
 
@@ -27,8 +29,11 @@ __all__ = [
     "ALL_DATA",
     "COMPLETERS",
     "ModelTables",
+    "estimable",
     "fit_outcome",
     "model_formula",
+    "record_exclusion",
+    "record_model",
 ]
 
 ALL_DATA = "all available"
@@ -209,56 +214,19 @@ def fit_outcome(
     if model == COMPLETERS:
         completers = set(rows.loc[scored & (rows[WAVE] == cohort.last), ID])
         keep = rows[ID].isin(completers)
-        tables.exclusions.append(
-            {
-                "table": "models",
-                "reason": f"{outcome} ({model}): rows of participants without "
-                f"a score at the last wave ({cohort.last})",
-                "n": int((~keep & scored).sum()),
-            }
-        )
+        record_exclusion(tables, outcome, model, "completers", int((~keep & scored).sum()), cohort)
         rows = rows[keep]
         scored = scored[keep]
-    missing_outcome = int((~scored).sum())
-    if missing_outcome:
-        tables.exclusions.append(
-            {
-                "table": "models",
-                "reason": f"{outcome} ({model}): rows without a score",
-                "n": missing_outcome,
-            }
-        )
+    record_exclusion(tables, outcome, model, "unscored", int((~scored).sum()), cohort)
     rows = rows[scored]
     design = used[3:]
     incomplete = rows[design].isna().any(axis=1) if design else pd.Series(False, rows.index)
-    if incomplete.any():
-        tables.exclusions.append(
-            {
-                "table": "models",
-                "reason": f"{outcome} ({model}): rows with a missing {' or '.join(design)}",
-                "n": int(incomplete.sum()),
-            }
-        )
-        rows = rows[~incomplete]
+    record_exclusion(tables, outcome, model, "design", int(incomplete.sum()), cohort)
+    rows = rows[~incomplete]
     if baseline_sd is None:
         baseline_sd = _baseline_sd(cohort, outcome, rows)
     waves = [w for w in plan.waves if (rows[WAVE] == w).any()]
-    if not waves:
-        _not_estimable(tables, outcome, model, "no scores to analyse")
-        return baseline_sd
-    if len(waves) == 1:
-        _not_estimable(
-            tables, outcome, model, f"scores at one wave only ({waves[0]}): no follow-up data"
-        )
-        return baseline_sd
-    if rows[ID].nunique() >= len(rows):
-        _not_estimable(
-            tables,
-            outcome,
-            model,
-            "no participant has scores at two or more waves: change within people cannot be "
-            "separated from differences between people",
-        )
+    if not estimable(tables, outcome, model, waves, int(rows[ID].nunique()), len(rows)):
         return baseline_sd
     frame = rows.copy()
     frame[WAVE] = pd.Categorical(frame[WAVE].astype(str), categories=waves, ordered=True)
@@ -267,22 +235,102 @@ def fit_outcome(
         arms = sorted(str(a) for a in frame[arm].unique())
         frame = frame.rename(columns={arm: "arm"}) if arm != "arm" else frame
         frame["arm"] = pd.Categorical(frame["arm"].astype(str), categories=arms)
-    formula = model_formula(outcome, "arm" if arm else None, plan.covariates)
+    record_model(
+        tables,
+        cohort.plan,
+        outcome,
+        model,
+        lambda formula: lmer(formula, frame, REML=True),
+        waves,
+        arms,
+        baseline_sd,
+    )
+    return baseline_sd
+
+
+def record_exclusion(
+    tables: ModelTables, outcome: str, model: str, kind: str, n: int, cohort: Any
+) -> None:
+    """Add an exclusion row of a model when *n* rows were left out (*kind*: ``"completers"``,
+    ``"unscored"`` or ``"design"``); *cohort* gives the last wave and the design columns."""
+    if not n and kind != "completers":
+        return
+    if kind == "completers":
+        reason = f"rows of participants without a score at the last wave ({cohort.last})"
+    elif kind == "unscored":
+        reason = "rows without a score"
+    else:
+        design = [*([cohort.arm] if cohort.arm else []), *cohort.plan.covariates]
+        reason = f"rows with a missing {' or '.join(design)}"
+    tables.exclusions.append(
+        {"table": "models", "reason": f"{outcome} ({model}): {reason}", "n": n}
+    )
+
+
+def estimable(
+    tables: ModelTables,
+    outcome: str,
+    model: str,
+    waves: list[str],
+    n_participants: int | None,
+    n_rows: int,
+) -> bool:
+    """Whether the selected rows can show change within people; else a row saying why.
+
+    With ``n_participants=None`` only the waves are checked (the SQL engines count the
+    participants with the model's data pass, after this check).
+    """
+    if not waves:
+        _not_estimable(tables, outcome, model, "no scores to analyse")
+        return False
+    if len(waves) == 1:
+        _not_estimable(
+            tables, outcome, model, f"scores at one wave only ({waves[0]}): no follow-up data"
+        )
+        return False
+    if n_participants is not None and n_participants >= n_rows:
+        _not_estimable(
+            tables,
+            outcome,
+            model,
+            "no participant has scores at two or more waves: change within people cannot be "
+            "separated from differences between people",
+        )
+        return False
+    return True
+
+
+def record_model(
+    tables: ModelTables,
+    plan: Plan,
+    outcome: str,
+    model: str,
+    fit_model: Callable[[str], Any],
+    waves: list[str],
+    arms: list[str] | None,
+    baseline_sd: tuple[float, int],
+) -> None:
+    """Fit with ``fit_model(formula)`` (in memory or in an engine) and add its tables.
+
+    The data behind *fit_model* have ``wave`` with levels *waves* (in order), ``arm`` with
+    levels *arms* when there are arms, and the plan's covariates.
+    """
+    formula = model_formula(outcome, "arm" if arms is not None else None, plan.covariates)
     try:
-        fit = lmer(formula, frame, REML=True)
-        contrasts = _contrasts(fit, waves, arms if arm else None, plan.adjust)
-        emm = fit.emmeans(["wave", "arm"] if arm else "wave")
+        fit = fit_model(formula)
+        contrasts = _contrasts(fit, waves, arms, plan.adjust)
+        emm = fit.emmeans(["wave", "arm"] if arms is not None else "wave")
         anova = fit.anova()
         tidy = fit.tidy()
     except LinkworkError as error:  # ModelError: aliased columns, too few data, ...
         _not_estimable(tables, outcome, model, f"model not estimable: {error}")
-        return baseline_sd
+        return
     label = {"outcome": outcome, "model": model}
     tables.models.append(tidy.assign(**label))
     tables.anova.append(anova.assign(**label))
     emm = emm.assign(**label)
     emm["wave"] = emm["wave"].astype(str)
-    if arm:
+    if arms is not None:
         emm["arm"] = emm["arm"].astype(str)
     tables.emmeans.append(emm)
     sd, n = baseline_sd
@@ -299,4 +347,3 @@ def fit_outcome(
     tables.estimability.append(
         {"outcome": outcome, "model": model, "status": "estimated", "reason": "; ".join(notes)}
     )
-    return baseline_sd

@@ -42,7 +42,17 @@ from linkwork.evaluation.result import Evaluation
 from linkwork.evaluation.scores import score_measures
 from linkwork.stats.descriptives import describe_by_wave
 
-__all__ = ["Progress", "analysis_data", "evaluate"]
+__all__ = [
+    "Progress",
+    "analysis_data",
+    "assemble",
+    "build_meta",
+    "evaluate",
+    "not_in_data",
+    "scoring_exclusions",
+    "step_names",
+    "stepper",
+]
 
 #: ``progress(message, done, total)``: called before each step; ``done`` counts finished steps.
 Progress = Callable[[str, int, int], None]
@@ -86,29 +96,65 @@ def _load(data: pd.DataFrame | str | Path) -> tuple[pd.DataFrame, str]:
 
 
 def _meta(cohort: Cohort, outcomes: list[str], source: str, raw: pd.DataFrame) -> dict[str, Any]:
-    plan = cohort.plan
+    data = cohort.data
+    arms = sorted(str(a) for a in data[cohort.arm].dropna().unique()) if cohort.arm else []
+    return build_meta(
+        cohort.plan,
+        outcomes,
+        source,
+        participants=cohort.participants,
+        n_rows=len(data),
+        observed=cohort.observed,
+        last=cohort.last,
+        arm=cohort.arm,
+        arms=arms,
+        columns=tuple(data.columns),
+        notes=cohort.notes,
+        digest=(
+            data_hash(raw),
+            "sha256 of the long input data as CSV, rows sorted by participant and wave, columns "
+            "by name",
+        ),
+    )
+
+
+def build_meta(
+    plan: Plan,
+    outcomes: list[str],
+    source: str,
+    *,
+    participants: int,
+    n_rows: int,
+    observed: tuple[str, ...],
+    last: str,
+    arm: str | None,
+    arms: list[str],
+    columns: tuple[str, ...],
+    notes: tuple[str, ...],
+    digest: tuple[str, str],
+    estimation: str = "",
+) -> dict[str, Any]:
+    """The evaluation's meta data (shared by the in-memory and SQL-engine pipelines)."""
     info = {m.name: m for m in plan.measures()}
-    arms = sorted(str(a) for a in cohort.data[cohort.arm].dropna().unique()) if cohort.arm else []
     return {
         "title": "Link worker social prescribing: evaluation",
         "linkwork_version": _versions()["linkwork"],
         "versions": _versions(),
-        "data_hash": data_hash(raw),
-        "data_hash_method": "sha256 of the long input data as CSV, rows sorted by participant "
-        "and wave, columns by name",
+        "data_hash": digest[0],
+        "data_hash_method": digest[1],
         "data_source": source,
         "plan_source": plan.source,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "n_participants": cohort.participants,
-        "n_rows": len(cohort.data),
+        "n_participants": participants,
+        "n_rows": n_rows,
         "waves": list(plan.waves),
         "wave_labels": {w: plan.label(w) for w in plan.waves},
-        "observed_waves": list(cohort.observed),
+        "observed_waves": list(observed),
         "baseline": plan.baseline,
-        "last_wave": cohort.last,
+        "last_wave": last,
         "alpha": plan.alpha,
         "adjust": plan.adjust,
-        "arm": cohort.arm,
+        "arm": arm,
         "arms": arms,
         "covariates": list(plan.covariates),
         "outcomes": {
@@ -117,28 +163,28 @@ def _meta(cohort: Cohort, outcomes: list[str], source: str, raw: pd.DataFrame) -
                 "direction": info[name].direction,
                 "higher_is_better": info[name].direction == "higher is better",
                 "instrument": info[name].instrument,
-                "formula": model_formula(name, cohort.arm, plan.covariates),
+                "formula": model_formula(name, arm, plan.covariates),
             }
             for name in outcomes
         },
         "predictors": {
             p.name: {"title": p.title, "direction": p.direction, "waves": list(p.waves)}
             for p in plan.predictors
-            if p.name in cohort.data.columns
+            if p.name in columns
         },
-        "groups": plan.groups.name if plan.groups and plan.groups.name in cohort.data else None,
+        "groups": plan.groups.name if plan.groups and plan.groups.name in columns else None,
         "estimation": "linear mixed model with a random intercept per participant, REML "
-        "(linkwork.stats.lmer, validated against lme4/lmerTest/emmeans)",
+        "(linkwork.stats.lmer, validated against lme4/lmerTest/emmeans)" + estimation,
         "df_method": DF_METHOD,
         "contrast_sign": "later minus earlier wave (e.g. T2 - T1), as emmeans revpairwise; "
         f"adjusted within each outcome and model by the {plan.adjust} method",
         "d_formula": D_FORMULA.format(baseline=plan.baseline)
         if plan.effect_size != "none"
         else "not computed",
-        "change_definition": f"change = score at {cohort.last} - score at {plan.baseline}, "
+        "change_definition": f"change = score at {last} - score at {plan.baseline}, "
         "whatever the outcome's direction (read it with the outcome's direction)",
         "completers_definition": f"participants with the outcome scored at the last wave "
-        f"({cohort.last}); in the attrition table, participants observed at {cohort.last}",
+        f"({last}); in the attrition table, participants observed at {last}",
         "correlation_adjustment": "Holm and FDR (Benjamini-Hochberg) within each method "
         "(Pearson, Spearman) over the whole correlations table",
         "wilcoxon": f"pairs of waves on {plan.group_pairs} cases, later minus earlier; "
@@ -150,7 +196,7 @@ def _meta(cohort: Cohort, outcomes: list[str], source: str, raw: pd.DataFrame) -
             "text": plan.disclosure.describe(),
             "applies_to": ["sites"],
         },
-        "notes": list(cohort.notes),
+        "notes": list(notes),
     }
 
 
@@ -210,40 +256,15 @@ def evaluate(
     """
     plan, adapt = _resolve_plan(plan)
     frame, source = _load(data)
-    steps = [
-        "Scoring instruments",
-        "Checking waves and flow",
-        "Describing waves",
-        "Attrition",
-        "Meaningful groups",
-    ]
-    steps += [f"Mixed model: {o.name}" for o in plan.outcomes]
-    steps += ["Relationships", "Assembling results"]
-    done = 0
-
-    def step(message: str) -> None:
-        nonlocal done
-        if progress is not None:
-            progress(message, done, len(steps))
-        done += 1
-
+    steps = step_names(plan)
+    step = stepper(steps, progress)
     step(steps[0])
     scored = score_measures(frame, plan.measures())
     step(steps[1])
     cohort = prepare(frame, plan, scored.scores, adapt=adapt)
     plan = cohort.plan
     outcomes = [o.name for o in plan.outcomes if o.name in cohort.data.columns]
-    exclusions: list[dict[str, Any]] = []
-    for row in scored.scoring.to_dict("records"):
-        if row["n_missing"]:
-            exclusions.append(
-                {
-                    "table": "scoring",
-                    "reason": f"{row['instrument']}: rows without a score (items "
-                    "missing beyond the missing-item rule, or not asked at that wave)",
-                    "n": int(row["n_missing"]),
-                }
-            )
+    exclusions = scoring_exclusions(scored.scoring)
     flow = flow_table(cohort, outcomes)
     step(steps[2])
     measures = [m.name for m in plan.measures() if m.name in cohort.data.columns]
@@ -259,15 +280,7 @@ def evaluate(
     for measure in plan.outcomes:
         step(f"Mixed model: {measure.name}")
         if measure.name not in cohort.data.columns:
-            for model in (ALL_DATA, *([COMPLETERS] if plan.completers else [])):
-                tables.estimability.append(
-                    {
-                        "outcome": measure.name,
-                        "model": model,
-                        "status": "not estimable",
-                        "reason": "not in the data: neither its item columns nor a score column",
-                    }
-                )
+            not_in_data(tables, plan, measure.name)
             continue
         sd = fit_outcome(cohort, measure.name, ALL_DATA, tables)
         if plan.completers:
@@ -275,22 +288,113 @@ def evaluate(
     step(steps[-2])
     correlation, correlation_exclusions = correlations(cohort, outcomes)
     step(steps[-1])
-    exclusions += tables.exclusions + correlation_exclusions
-    model_frames = tables.frames(arm=cohort.arm is not None)
-    result_tables = {
+    meta = _meta(cohort, [o.name for o in plan.outcomes], source, frame)
+    parts = {
         "flow": flow,
         "descriptives": descriptives,
         "attrition": attrition,
         "groups": groups,
-        **{k: model_frames[k] for k in ("models", "anova", "emmeans", "contrasts")},
         "correlations": correlation,
-        "estimability": model_frames["estimability"],
-        "exclusions": pd.DataFrame(exclusions, columns=EXCLUSION_COLUMNS),
         "scoring": scored.scoring,
         "sites": sites_table(cohort),
     }
-    meta = _meta(cohort, [o.name for o in plan.outcomes], source, frame)
-    if scored.absent:
-        meta["notes"].append("not in the data (skipped): " + ", ".join(scored.absent))
-    trajectories = trajectories_table(cohort, outcomes)
+    return assemble(
+        parts,
+        tables,
+        exclusions,
+        correlation_exclusions,
+        plan,
+        meta,
+        absent=scored.absent,
+        trajectories=trajectories_table(cohort, outcomes),
+        arm=cohort.arm is not None,
+    )
+
+
+def step_names(plan: Plan) -> list[str]:
+    """The progress steps of an evaluation with *plan*."""
+    steps = [
+        "Scoring instruments",
+        "Checking waves and flow",
+        "Describing waves",
+        "Attrition",
+        "Meaningful groups",
+    ]
+    steps += [f"Mixed model: {o.name}" for o in plan.outcomes]
+    return [*steps, "Relationships", "Assembling results"]
+
+
+def stepper(steps: list[str], progress: Progress | None) -> Callable[[str], None]:
+    """A function reporting each step to *progress* (which may be ``None``)."""
+    done = 0
+
+    def step(message: str) -> None:
+        nonlocal done
+        if progress is not None:
+            progress(message, done, len(steps))
+        done += 1
+
+    return step
+
+
+def scoring_exclusions(scoring: pd.DataFrame) -> list[dict[str, Any]]:
+    """Exclusion rows for rows left without a score, from the ``scoring`` table."""
+    return [
+        {
+            "table": "scoring",
+            "reason": f"{row['instrument']}: rows without a score (items "
+            "missing beyond the missing-item rule, or not asked at that wave)",
+            "n": int(row["n_missing"]),
+        }
+        for row in scoring.to_dict("records")
+        if row["n_missing"]
+    ]
+
+
+def not_in_data(tables: ModelTables, plan: Plan, outcome: str) -> None:
+    """Estimability rows for an outcome that is not in the data."""
+    for model in (ALL_DATA, *([COMPLETERS] if plan.completers else [])):
+        tables.estimability.append(
+            {
+                "outcome": outcome,
+                "model": model,
+                "status": "not estimable",
+                "reason": "not in the data: neither its item columns nor a score column",
+            }
+        )
+
+
+def assemble(
+    parts: dict[str, pd.DataFrame],
+    tables: ModelTables,
+    exclusions: list[dict[str, Any]],
+    correlation_exclusions: list[dict[str, Any]],
+    plan: Plan,
+    meta: dict[str, Any],
+    *,
+    absent: tuple[str, ...],
+    trajectories: pd.DataFrame,
+    arm: bool,
+) -> Evaluation:
+    """The :class:`Evaluation` from the computed tables (shared with the SQL engines).
+
+    *exclusions* are those of scoring, attrition and groups; the models' (in *tables*) and the
+    correlations' follow them.
+    """
+    exclusions = exclusions + tables.exclusions + correlation_exclusions
+    model_frames = tables.frames(arm=arm)
+    result_tables = {
+        "flow": parts["flow"],
+        "descriptives": parts["descriptives"],
+        "attrition": parts["attrition"],
+        "groups": parts["groups"],
+        **{k: model_frames[k] for k in ("models", "anova", "emmeans", "contrasts")},
+        "correlations": parts["correlations"],
+        "estimability": model_frames["estimability"],
+        "exclusions": pd.DataFrame(exclusions, columns=EXCLUSION_COLUMNS),
+        "scoring": parts["scoring"],
+        "sites": parts["sites"],
+    }
+    if absent:
+        meta["notes"].append("not in the data (skipped): " + ", ".join(absent))
     return Evaluation(result_tables, plan, meta, trajectories)
