@@ -254,3 +254,20 @@ def test_files_with_different_category_orders_are_refused(tmp_path: Path) -> Non
         levels={"wave": ["T3", "T2", "T1"]},
     )
     assert list(fit.fixef.index) == ["(Intercept)", "waveT2", "waveT1"]
+
+
+def test_executor_execute_and_materialize() -> None:
+    from linkwork.scale.duckdb_engine import DuckDBExecutor
+
+    con = duckdb.connect()
+    ex = DuckDBExecutor(con)
+    ex.execute('CREATE TABLE "probe" AS SELECT 1 AS "x"', "probe")
+    ex.materialize("m", 'SELECT "x" + 1 AS "x" FROM "probe"', "probe")
+    ex.materialize("m", 'SELECT "x" + 2 AS "x" FROM "probe"', "probe")  # replaced
+    assert ex.query('SELECT "x" FROM "m"', "probe")["x"].tolist() == [3]
+    temporary = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE temporary ORDER BY 1"
+    ).fetchall()
+    assert temporary == [("m",)]
+    with pytest.raises(ModelError, match=r"^here: the SQL statement failed"):
+        ex.execute('DROP TABLE "no_such_table"', "here")

@@ -11,8 +11,9 @@ from tests.scale._compare import cohort, same
 
 from linkwork.errors import ModelError
 from linkwork.scale import lmer_duckdb, lmer_postgres
-from linkwork.scale.dialect import DUCKDB, POSTGRES
+from linkwork.scale.dialect import DUCKDB, POSTGRES, SPARK, Dialect
 from linkwork.scale.engine import cells_sql, scan_sql
+from linkwork.scale.postgres_engine import PostgresExecutor
 from linkwork.scale.source import Relation
 from linkwork.stats import lmer
 
@@ -148,20 +149,46 @@ def test_errors_name_the_table_and_column(postgres_url: str, scores: pd.DataFram
 
 
 def test_sql_is_written_once_and_differs_only_in_the_dialect_pieces() -> None:
+    """DuckDB, PostgreSQL and Spark statements are one text once the dialect pieces are
+    normalised (no server needed)."""
     rel = Relation('"t"', "t", {"y": "DOUBLE", "w": "VARCHAR", "g": "BIGINT"})
     cells = pd.DataFrame({"w": ["T1", "T2"]})
+
+    def normalised(d: Dialect, text: str) -> str:
+        for x in ('"y"', 's."y"'):
+            text = text.replace(d.is_nan(x), "NAN").replace(d.is_inf(x), "INF")
+        return text.replace(f"AS {d.double})", "AS DBL)").replace(f"{d.long_sum}(", "sum(")
+
     for make in (
         lambda d: cells_sql(d, rel, "y", "g", ["w"]),
         lambda d: scan_sql(d, rel, "y", "g", ["w"], cells, 1.5),
     ):
-        duck, pg = make(DUCKDB), make(POSTGRES)
-        assert duck != pg
-        for d, text in ((DUCKDB, duck), (POSTGRES, pg)):
-            for x in ('"y"', 's."y"'):
-                text = text.replace(d.is_nan(x), "NAN").replace(d.is_inf(x), "INF")
-            text = text.replace(f"AS {d.double})", "AS DBL)").replace(f"{d.long_sum}(", "sum(")
-            if d is DUCKDB:
-                duck = text
-            else:
-                pg = text
-        assert duck == pg
+        duck = make(DUCKDB)
+        for other in (POSTGRES, SPARK):
+            text = make(other)
+            assert text != duck
+            assert normalised(other, text) == normalised(DUCKDB, duck)
+
+
+def test_executor_execute_and_materialize(postgres_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(postgres_url) as con:
+        ex = PostgresExecutor(con)
+        ex.execute('CREATE TEMP TABLE "probe" AS SELECT 1 AS "x"', "probe")
+        ex.execute('CREATE TABLE IF NOT EXISTS "kept" ("x" integer)', "probe")
+        ex.materialize("kept", 'SELECT "x" + 1 AS "x" FROM "probe"', "probe")
+        ex.materialize("kept", 'SELECT "x" + 2 AS "x" FROM "probe"', "probe")  # replaced
+        assert ex.query('SELECT "x" FROM "kept"', "probe")["x"].tolist() == [3]
+        analysed = ex.query(
+            "SELECT count(*) AS n FROM pg_stats WHERE tablename = 'kept' "
+            "AND schemaname LIKE 'pg_temp%'",
+            "probe",
+        )
+        assert analysed["n"].tolist() == [1]
+        with pytest.raises(ModelError, match=r"^here: the SQL statement failed"):
+            ex.execute('DROP TABLE "no_such_table"', "here")
+        assert con.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    with psycopg.connect(postgres_url) as con:  # the permanent table of that name was kept
+        assert PostgresExecutor(con).query('SELECT count(*) AS n FROM "kept"', "p")["n"][0] == 0
+        con.execute('DROP TABLE "kept"')

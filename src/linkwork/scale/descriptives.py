@@ -1,15 +1,15 @@
-"""Descriptive statistics per wave computed where the data live (DuckDB or PostgreSQL).
+"""Descriptive statistics per wave computed where the data live (DuckDB, PostgreSQL, Spark).
 
 The same table as :func:`linkwork.stats.descriptives.describe_by_wave` (outcome, wave, n, mean,
 sd, median, q1, q3) from one ``GROUP BY wave`` per outcome: ``n`` counts non-missing values
 (NULL and NaN are missing), ``mean`` is the long sum (DuckDB's compensated ``fsum``) over
 ``n``, ``sd`` the n - 1 standard deviation (``stddev_samp``) and the quartiles the exact
 linear interpolation between order statistics, R's default type 7, as pandas computes them
-(DuckDB ``quantile_cont``, PostgreSQL ``percentile_cont``). Only one row per outcome and wave
-comes back.
+(DuckDB ``quantile_cont``, PostgreSQL ``percentile_cont``, Spark ``percentile``). Only one row
+per outcome and wave comes back.
 
 Validated against :func:`describe_by_wave` on the same data (tests/scale/test_descriptives.py,
-DuckDB and PostgreSQL).
+DuckDB and PostgreSQL; tests/scale/test_spark_engine.py, Spark).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from linkwork.errors import ModelError
 from linkwork.scale.engine import Executor, numeric_type
 from linkwork.scale.source import Relation, ident, relation
 
-__all__ = ["describe_duckdb", "describe_postgres"]
+__all__ = ["describe_duckdb", "describe_postgres", "describe_spark"]
 
 COLUMNS = ["outcome", "wave", "n", "mean", "sd", "median", "q1", "q3"]
 
@@ -102,6 +102,28 @@ def describe_postgres(
         raise ModelError("no table: give the name of the PostgreSQL table to read")
     with _connect(url, connection) as ex:
         return _describe(ex, postgres_relation(ex, table, schema), outcomes, wave)
+
+
+def describe_spark(
+    outcomes: Sequence[str],
+    source: Any = None,
+    *,
+    table: str | None = None,
+    spark: Any = None,
+    wave: str = "wave",
+) -> pd.DataFrame:
+    """:func:`describe_duckdb` computed by Spark (``percentile``: exact, type 7).
+
+    *source* (files or a pyspark DataFrame), *table* and *spark* are as
+    :func:`linkwork.scale.lmer_spark`; the result and errors as :func:`describe_duckdb`.
+    Spark's ``sum`` is not compensated (its rounding error on a mean is of order 1e-16 x the
+    number of rows relative).
+    """
+    from linkwork.scale.spark_engine import SparkExecutor, _session, spark_source
+
+    session = _session(spark, source)
+    with spark_source(session, source, table) as rel:
+        return _describe(SparkExecutor(session), rel, outcomes, wave)
 
 
 def _describe(ex: Executor, rel: Relation, outcomes: Sequence[str], wave: str) -> pd.DataFrame:

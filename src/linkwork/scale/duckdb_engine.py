@@ -20,7 +20,7 @@ import pandas as pd
 from linkwork.errors import ModelError
 from linkwork.scale.dialect import DUCKDB, Dialect
 from linkwork.scale.engine import MAX_CELLS, check_formula, sql_statistics
-from linkwork.scale.source import parquet_categories, relation
+from linkwork.scale.source import ident, parquet_categories, relation
 from linkwork.stats.design import Design
 from linkwork.stats.formula import parse_formula
 from linkwork.stats.prefit import fit_statistics
@@ -47,6 +47,17 @@ class DuckDBExecutor:
             return self.connection.execute(sql).df()
         except duckdb.Error as exc:
             raise ModelError(f"{where}: the SQL pass failed: {exc}") from exc
+
+    def execute(self, sql: str, where: str) -> None:
+        """Run a statement without a result (DDL); ModelError naming *where* on failure."""
+        try:
+            self.connection.execute(sql)
+        except duckdb.Error as exc:
+            raise ModelError(f"{where}: the SQL statement failed: {exc}") from exc
+
+    def materialize(self, name: str, select_sql: str, where: str) -> None:
+        """``CREATE OR REPLACE TEMP TABLE name AS select_sql`` (replaces only a temp table)."""
+        self.execute(f"CREATE OR REPLACE TEMP TABLE {ident(name)} AS {select_sql}", where)
 
 
 def duckdb_statistics(

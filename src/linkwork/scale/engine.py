@@ -57,14 +57,21 @@ MAX_CELLS = 64
 class Executor(Protocol):
     """Runs SQL of one :class:`Dialect` and returns the (small) result as a DataFrame.
 
-    Implementations raise :class:`~linkwork.errors.ModelError` naming the source when the
-    query fails.
+    Implementations raise :class:`~linkwork.errors.ModelError` naming *where* (the source)
+    when a statement fails. ``query`` returns plain float64 / int64 / bool / object columns;
+    ``execute`` runs a statement without a result (DDL); ``materialize`` makes a temporary
+    relation *name* (a table, or Spark's cached view) holding the rows of *select_sql*,
+    replacing a temporary one of that name, for queries run many times afterwards.
     """
 
     @property
     def dialect(self) -> Dialect: ...
 
     def query(self, sql: str, where: str) -> pd.DataFrame: ...
+
+    def execute(self, sql: str, where: str) -> None: ...
+
+    def materialize(self, name: str, select_sql: str, where: str) -> None: ...
 
 
 def numeric_type(sql_type: str) -> bool:

@@ -55,6 +55,37 @@ class PostgresExecutor:
             raise ModelError(f"{where}: the SQL pass failed: {exc}") from exc
         return pd.DataFrame.from_records(rows, columns=names, coerce_float=True)
 
+    def execute(self, sql: str, where: str) -> None:
+        """Run a statement without a result (DDL); ModelError naming *where* on failure."""
+        self._statements([sql], where)
+
+    def materialize(self, name: str, select_sql: str, where: str) -> None:
+        """A temporary table *name* holding *select_sql*'s rows, analysed for the planner.
+
+        An existing temporary table of that name is dropped first (``pg_temp.name``: never a
+        permanent table); the table lives until the connection closes.
+        """
+        table = ident(name)
+        self._statements(
+            [
+                f"DROP TABLE IF EXISTS pg_temp.{table}",
+                f"CREATE TEMP TABLE {table} AS {select_sql}",
+                f"ANALYZE pg_temp.{table}",
+            ],
+            where,
+        )
+
+    def _statements(self, statements: list[str], where: str) -> None:
+        import psycopg
+
+        try:
+            # one transaction (or savepoint): all statements or none
+            with self.connection.transaction(), self.connection.cursor() as cur:
+                for sql in statements:
+                    cur.execute(sql)
+        except psycopg.Error as exc:
+            raise ModelError(f"{where}: the SQL statement failed: {exc}") from exc
+
 
 def postgres_relation(ex: PostgresExecutor, table: str, schema: str | None = None) -> Relation:
     """The table *table* (in *schema*, default: the search path) with its column types.

@@ -17,13 +17,13 @@ scorer refuses them (:class:`~linkwork.errors.InvalidResponse` naming the column
 Arithmetic is done in the same order as the Python scorer, so integer responses give
 bit-identical scores.
 
-:func:`score_duckdb` and :func:`score_postgres` run the generated ``SELECT`` and return the
-scores; :func:`score_select_sql` gives the query itself for ``CREATE TABLE ... AS`` or DuckDB's
-``COPY (...) TO 'scores.parquet'``.
+:func:`score_duckdb`, :func:`score_postgres` and :func:`score_spark` run the generated
+``SELECT`` and return the scores; :func:`score_select_sql` gives the query itself for
+``CREATE TABLE ... AS`` or DuckDB's ``COPY (...) TO 'scores.parquet'``.
 
 Validated for equality with :func:`linkwork.instruments.score` on the demo cohort and on
 simulated item data with missing items (tests/scale/test_scoring_sql.py), in DuckDB and
-PostgreSQL.
+PostgreSQL, and in Spark (tests/scale/test_spark_engine.py).
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ __all__ = [
     "score_expressions",
     "score_postgres",
     "score_select_sql",
+    "score_spark",
 ]
 
 
@@ -112,7 +113,8 @@ def score_expressions(
     """SQL expressions of *instrument*'s score(s), keyed by score name.
 
     Parameters are those of :func:`linkwork.instruments.score`; *dialect* is
-    :data:`~linkwork.scale.dialect.DUCKDB` or :data:`~linkwork.scale.dialect.POSTGRES`.
+    :data:`~linkwork.scale.dialect.DUCKDB`, :data:`~linkwork.scale.dialect.POSTGRES` or
+    :data:`~linkwork.scale.dialect.SPARK`.
 
     Examples
     --------
@@ -313,6 +315,30 @@ def score_postgres(
     with _connect(url, connection) as ex:
         rel = postgres_relation(ex, table, schema)
         return _run(ex, rel, instruments, keep, max_missing, order=True)
+
+
+def score_spark(
+    instruments: Sequence[str | InstrumentSpec],
+    source: Any = None,
+    *,
+    table: str | None = None,
+    spark: Any = None,
+    keep: Sequence[str] = (),
+    max_missing: Mapping[str, int] | None = None,
+) -> pd.DataFrame:
+    """Score *instruments* from item-level data with Spark.
+
+    Parameters as :func:`score_duckdb`; *source* (files or a pyspark DataFrame), *table* and
+    *spark* as :func:`linkwork.scale.lmer_spark`. Rows come back in the order of the *keep*
+    columns (Spark has no row order). The scores are collected to the driver: for a national
+    table, run :func:`score_select_sql` with :data:`~linkwork.scale.dialect.SPARK` in Spark
+    instead (e.g. ``CREATE TABLE scores AS ...``).
+    """
+    from linkwork.scale.spark_engine import SparkExecutor, _session, spark_source
+
+    session = _session(spark, source)
+    with spark_source(session, source, table) as rel:
+        return _run(SparkExecutor(session), rel, instruments, keep, max_missing, order=True)
 
 
 def _run(

@@ -87,7 +87,7 @@ def _kind(path: str) -> str:
         return "csv"
     raise ModelError(
         f"source {path!r}: unknown file type; expected .parquet or .csv (or .csv.gz) files, or "
-        "table= for a DuckDB table"
+        "table= for a table"
     )
 
 
