@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
@@ -110,8 +110,14 @@ def validate(
     console.print(f"[green]{file}: no errors[/green]")
 
 
-def _evaluate_to(data: object, out: Path, plan: Path | None = None) -> None:
-    """Run the evaluation with a progress display, write DIR and print the summary."""
+def _evaluate_to(
+    data: object, out: Path, plan: Path | None = None, engine: dict[str, Any] | None = None
+) -> None:
+    """Run the evaluation with a progress display, write DIR and print the summary.
+
+    With *engine* (keyword arguments of :func:`linkwork.scale.evaluate_sql`), the rows stay in
+    that engine.
+    """
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from linkwork.evaluation import evaluate
@@ -129,7 +135,12 @@ def _evaluate_to(data: object, out: Path, plan: Path | None = None) -> None:
         def progress(message: str, done: int, total: int) -> None:
             bar.update(task, description=message, completed=done, total=total)
 
-        evaluation = evaluate(data, plan, progress=progress)  # type: ignore[arg-type]
+        if engine is None:
+            evaluation = evaluate(data, plan, progress=progress)  # type: ignore[arg-type]
+        else:
+            from linkwork.scale import evaluate_sql
+
+            evaluation = evaluate_sql(data, plan, progress=progress, **engine)
         bar.update(task, description="Writing outputs")
         written = evaluation.write(out)
     console.print(evaluation.summary(), markup=False, highlight=False, soft_wrap=True)
@@ -142,15 +153,57 @@ def _evaluate_to(data: object, out: Path, plan: Path | None = None) -> None:
 
 @app.command("evaluate")
 def evaluate_command(
-    input: Annotated[Path, typer.Argument(help="Long data in any format `linkwork.read` takes.")],
+    input: Annotated[
+        str,
+        typer.Argument(
+            help="Long data in any format `linkwork.read` takes. With --engine: a Parquet/CSV "
+            "path or glob, a DuckDB database file (with --table), a PostgreSQL URL (with "
+            "--table) or, for Spark, a path/glob (or anything, with --table).",
+            show_default=False,
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the outputs to.")],
     plan: Annotated[
         Path | None,
         typer.Option("--plan", help="Analysis plan (TOML; see `linkwork plan --init`)."),
     ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            help="Leave the rows where they are and compute in this engine: duckdb, "
+            "postgres or spark (default: read the data into memory).",
+        ),
+    ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option("--table", help="With --engine: the table or view to evaluate."),
+    ] = None,
+    schema: Annotated[
+        str | None, typer.Option("--schema", help="With --engine postgres: the table's schema.")
+    ] = None,
+    master: Annotated[
+        str | None,
+        typer.Option(
+            "--master",
+            help="With --engine spark: the Spark master (e.g. local[4], spark://host:7077, "
+            "yarn); default: the session's configuration (spark-submit) or local.",
+        ),
+    ] = None,
 ) -> None:
     """Evaluate a programme's data: report.html, results.json and tables/*.csv in OUT."""
-    _evaluate_to(input, out, plan)
+    if engine is None:
+        if table or schema or master:
+            errors.print("[red]linkwork:[/red] --table, --schema and --master need --engine")
+            raise typer.Exit(code=2)
+        _evaluate_to(Path(input), out, plan)
+        return
+    options: dict[str, Any] = {"engine": engine, "table": table, "schema": schema}
+    if engine == "spark":
+        from linkwork.scale.spark_engine import spark_session
+
+        options["spark"] = spark_session(master) if master else None
+    _evaluate_to(input, out, plan, options)
 
 
 @app.command("demo")

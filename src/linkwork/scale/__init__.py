@@ -17,6 +17,9 @@
 * :func:`write_scores` writes a synthetic score-level cohort of any size to Parquet in chunks
   (``linkwork simulate``).
 
+* :func:`evaluate_sql` is :func:`linkwork.evaluate` with the rows left in DuckDB, PostgreSQL
+  or Spark (``linkwork evaluate --engine``): the same tables and report from aggregates.
+
 See docs/scale.md for the SQL, the scope and measured figures.
 """
 
@@ -25,17 +28,20 @@ from __future__ import annotations
 from linkwork.scale.descriptives import describe_duckdb, describe_postgres, describe_spark
 from linkwork.scale.duckdb_engine import duckdb_statistics, lmer_duckdb
 from linkwork.scale.engine import MAX_CELLS
+from linkwork.scale.evaluate import ENGINES, evaluate_sql
 from linkwork.scale.postgres_engine import lmer_postgres, postgres_statistics
 from linkwork.scale.scoring_sql import score_duckdb, score_expressions, score_postgres, score_spark
 from linkwork.scale.simulate import write_scores
 from linkwork.scale.spark_engine import lmer_spark, spark_session, spark_statistics
 
 __all__ = [
+    "ENGINES",
     "MAX_CELLS",
     "describe_duckdb",
     "describe_postgres",
     "describe_spark",
     "duckdb_statistics",
+    "evaluate_sql",
     "lmer_duckdb",
     "lmer_postgres",
     "lmer_spark",

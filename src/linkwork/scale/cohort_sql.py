@@ -1,0 +1,388 @@
+"""The cohort of an evaluation whose rows stay in a SQL engine (DuckDB, PostgreSQL, Spark).
+
+:class:`SqlCohort` is the engine counterpart of :class:`linkwork.evaluation.cohort.Cohort`: the
+same resolved plan, observed waves, last wave and arm, but instead of a pandas frame a relation
+(``rows``) of the scored long data inside the engine, queried through an executor. Every table of
+the evaluation is computed from it with aggregate queries; only small results reach Python.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from linkwork import instruments
+from linkwork.errors import DataFormatError, PlanError
+from linkwork.evaluation.cohort import resolve_waves
+from linkwork.evaluation.plan import Measure, Plan
+from linkwork.evaluation.scores import SCORING_COLUMNS, SUPPLIED
+from linkwork.instruments.scoring import resolve
+from linkwork.scale.dialect import Dialect
+from linkwork.scale.engine import Executor, numeric_type
+from linkwork.scale.scoring_sql import check_responses, score_expressions
+from linkwork.scale.source import Relation, ident, literal
+
+__all__ = [
+    "ID",
+    "MATERIALIZE_ROWS",
+    "WAVE",
+    "SqlCohort",
+    "drop_created",
+    "prepare_sql",
+    "text_type",
+]
+
+ID = "participant_id"
+WAVE = "wave"
+
+
+@dataclass(frozen=True, slots=True)
+class SqlCohort:
+    """The scored long data as a relation in an engine, and what was resolved about it.
+
+    Attributes
+    ----------
+    executor
+        Runs queries on the engine (``query``, ``execute``, ``materialize``; ``dialect``).
+    rows
+        One row per participant x wave: ``participant_id`` (text), ``wave`` (text, one of
+        ``plan.waves``), the design columns present under their own names (arm, site,
+        covariates, attrition variables) and one double column per scored measure, named by
+        the measure (NULL = no score).
+    plan
+        The plan with its waves resolved against the data (as :class:`Cohort`'s).
+    observed
+        Waves with at least one row, in the plan's order.
+    last
+        The last observed wave.
+    arm
+        The arm column when the data have two or more arms, else ``None``.
+    notes
+        Plain-language notes on choices made.
+    participants
+        Number of distinct participants.
+    n_rows
+        Number of rows.
+    wave_masks
+        Participants per wave-presence pattern (bit k: observed at ``plan.waves[k]``), as
+        ``(pattern, participants)`` pairs; empty when not computed.
+    created
+        Temporary objects made in the engine for this evaluation, ``("view" | "table",
+        name)`` in creation order (dropped in reverse order by :func:`drop_created`).
+    columns
+        Columns of ``rows`` (design columns and measures present).
+    """
+
+    executor: Executor
+    rows: Relation
+    plan: Plan
+    observed: tuple[str, ...]
+    last: str
+    arm: str | None
+    notes: tuple[str, ...]
+    participants: int
+    n_rows: int
+    wave_masks: tuple[tuple[int, int], ...] = ()
+    created: list[tuple[str, str]] = field(default_factory=list, compare=False)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Columns of the scored rows."""
+        return tuple(self.rows.types)
+
+
+#: Largest number of rows whose scored view is materialised in the engine (a temporary table,
+#: or Spark's cache) rather than re-scored by each query.
+MATERIALIZE_ROWS = 2_000_000
+
+_TEXT = {"duckdb": "VARCHAR", "postgresql": "text", "spark": "STRING"}
+
+
+def text_type(d: Dialect) -> str:
+    """The dialect's text type name."""
+    return _TEXT.get(d.name, "VARCHAR")
+
+
+def as_text(d: Dialect, expression: str) -> str:
+    """*expression* cast to text."""
+    return f"CAST({expression} AS {text_type(d)})"
+
+
+def _clean_double(d: Dialect, expression: str) -> str:
+    x = d.to_double(expression)
+    return f"(CASE WHEN {d.is_nan(x)} THEN NULL ELSE {x} END)"
+
+
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    select: list[str]
+    scoring: pd.DataFrame
+    absent: tuple[str, ...]
+    counted: list[tuple[str, str]]  # per measure: score SQL, "some item missing" SQL or ""
+
+
+def _score_measures(ex: Executor, rel: Relation, measures: Sequence[Measure]) -> _Scored:
+    """SQL of each measure's score, and what the scoring table needs besides counts."""
+    d = ex.dialect
+    select: list[str] = []
+    rows: list[dict[str, Any]] = []
+    absent: list[str] = []
+    counted: list[tuple[str, str]] = []
+    checked: set[tuple[str, str]] = set()
+    for measure in measures:
+        instrument = measure.instrument
+        options = dict(measure.options)
+        spec = instruments.get(instrument) if instrument else None
+        if spec is not None and any(k in rel.types for k in spec.item_keys):
+            present = [k for k in spec.item_keys if k in rel.types]
+            # the in-memory scorer on no rows: the same errors (partial item sets, options)
+            empty = pd.DataFrame({k: pd.Series([], dtype="float64") for k in present})
+            made = instruments.score(spec.name, empty, **options)
+            if isinstance(made, pd.DataFrame) and measure.name not in made.columns:
+                raise DataFormatError(
+                    f"instrument {instrument!r} gives several scores; the measure "
+                    "name must be one of them",
+                    value=measure.name,
+                    expected=f"one of {list(made.columns)}",
+                )
+            coding = options.get("coding")
+            key = (spec.name, str(coding))
+            if key not in checked:
+                check_responses(ex, rel, [resolve(spec.name, coding=coding)])
+                checked.add(key)
+            expressions = score_expressions(spec.name, d, **options)
+            sql = expressions[measure.name if len(expressions) > 1 else spec.name]
+            missing_item = ""
+            if spec.scoring != "separate":
+                missing_item = " OR ".join(
+                    f"{ident(k)} IS NULL OR {d.is_nan(d.to_double(ident(k)))}" for k in present
+                )
+            rows.append(
+                {
+                    "instrument": measure.name if measure.name != spec.name else spec.name,
+                    "version": str(made.attrs.get("version", "")),
+                    "missing_rule": str(made.attrs.get("missing_rule", "")),
+                }
+            )
+        elif measure.name in rel.types:
+            if not numeric_type(rel.types[measure.name]):
+                raise DataFormatError(
+                    f"{rel.description}: a score column is not numeric",
+                    column=measure.name,
+                    value=rel.types[measure.name],
+                    expected="a numeric column (missing allowed)",
+                )
+            sql = _clean_double(d, ident(measure.name))
+            missing_item = ""
+            rows.append({"instrument": measure.name, "version": SUPPLIED, "missing_rule": SUPPLIED})
+        else:
+            absent.append(measure.name)
+            continue
+        select.append(f"{sql} AS {ident(measure.name)}")
+        counted.append((sql, missing_item))
+    return _Scored(select, pd.DataFrame(rows), tuple(absent), counted)
+
+
+def _one(ex: Executor, sql: str, where: str) -> dict[str, Any]:
+    return {str(k): v for k, v in ex.query(sql, where).iloc[0].items()}
+
+
+def _int(value: Any) -> int:
+    return 0 if value is None or pd.isna(value) else int(value)
+
+
+def prepare_sql(
+    ex: Executor,
+    rel: Relation,
+    plan: Plan,
+    *,
+    adapt: bool,
+    created: list[tuple[str, str]] | None = None,
+) -> tuple[SqlCohort, pd.DataFrame, tuple[str, ...]]:
+    """Score the plan's measures in the engine and check the rows, as :func:`prepare` does.
+
+    Creates a temporary view of the scored rows (participant_id and wave as text, design
+    columns, one double column per measure) and returns the :class:`SqlCohort`, the
+    ``scoring`` table and the measures not in the data.
+
+    Raises
+    ------
+    DataFormatError, InvalidResponse, PlanError
+        As the in-memory pipeline: key columns absent or missing, duplicate participant x wave
+        rows (naming the first), out-of-range responses, waves the plan does not list.
+    """
+    d = ex.dialect
+    where = rel.description
+    for column in (ID, WAVE):
+        if column not in rel.types:
+            raise DataFormatError(
+                f"{where}: the long data need this column",
+                column=column,
+                expected="one row per participant x wave with participant_id and wave",
+            )
+    for column in plan.covariates:
+        if column not in rel.types:
+            raise PlanError(
+                "design.covariates names a column that is not in the data",
+                file=plan.source,
+                value=column,
+                expected=f"columns of the data: {list(rel.types)[:12]}...",
+            )
+    scored = _score_measures(ex, rel, plan.measures())
+    measures = [m.name for m in plan.measures() if m.name not in scored.absent]
+    extra = [plan.arm, plan.site, *plan.covariates, *plan.attrition]
+    design = [
+        c for c in dict.fromkeys(c for c in extra if c) if c in rel.types and c not in measures
+    ]
+    select = [
+        f"{as_text(d, ident(ID))} AS {ident(ID)}",
+        f"{as_text(d, ident(WAVE))} AS {ident(WAVE)}",
+        *(
+            f"{_clean_double(d, ident(c)) if rel.is_float(c) else ident(c)} AS {ident(c)}"
+            for c in design
+        ),
+        *scored.select,
+    ]
+    created = [] if created is None else created
+    name = f"lw_rows_{uuid.uuid4().hex[:12]}"
+    created.append(("view", name))
+    ex.execute(
+        f"CREATE OR REPLACE TEMPORARY VIEW {ident(name)} AS SELECT {', '.join(select)} "
+        f"FROM {rel.sql}",
+        where,
+    )
+    types = {ID: text_type(d), WAVE: text_type(d)}
+    types |= {c: rel.types[c] for c in design}
+    types |= {m: d.double for m in measures}
+    rows = Relation(ident(name), where, types, rel.files)
+    i, w = ident(ID), ident(WAVE)
+    keys = _one(
+        ex,
+        f"SELECT count(*) AS n, sum(CASE WHEN {i} IS NULL THEN 1 ELSE 0 END) AS id_missing, "
+        f"sum(CASE WHEN {w} IS NULL THEN 1 ELSE 0 END) AS wave_missing, "
+        f"count(DISTINCT {i}) AS participants FROM {rows.sql}",
+        where,
+    )
+    if _int(keys["n"]) <= MATERIALIZE_ROWS:
+        # small enough to hold: score once instead of at every one of the ~100 queries
+        created.append(("table", f"{name}_t"))
+        ex.materialize(f"{name}_t", f"SELECT * FROM {rows.sql}", where)
+        rows = Relation(ident(f"{name}_t"), where, types, rel.files)
+    for column, count in ((ID, keys["id_missing"]), (WAVE, keys["wave_missing"])):
+        if _int(count):
+            raise DataFormatError(
+                f"{where}: missing value in a key column ({_int(count)} rows)", column=column
+            )
+    counts = ex.query(f"SELECT {w} AS wave, count(*) AS n FROM {rows.sql} GROUP BY 1", where)
+    waves = pd.Series(sorted(str(v) for v in counts["wave"]), dtype=object)
+    try:
+        plan = resolve_waves(plan, waves, adapt=adapt)
+    except PlanError:
+        _no_duplicates(ex, rows)  # in memory, duplicates are reported first
+        raise
+    masks: dict[int, int] = {}
+    if len(plan.waves) <= 62:
+        # participants per wave-presence pattern (the flow); a participant whose number of
+        # rows differs from the number of bits set has a wave twice
+        bits = " ".join(f"WHEN {literal(x)} THEN {1 << k}" for k, x in enumerate(plan.waves))
+        found = ex.query(
+            f"SELECT m, r, count(*) AS n FROM (SELECT {i}, sum(CASE {w} {bits} ELSE 0 END) AS m, "
+            f"count(*) AS r FROM {rows.sql} GROUP BY {i}) p GROUP BY m, r",
+            where,
+        )
+        for m, r, n in zip(found["m"], found["r"], found["n"], strict=True):
+            if _int(r) != bin(_int(m)).count("1"):
+                _no_duplicates(ex, rows)
+            masks[_int(m)] = masks.get(_int(m), 0) + _int(n)
+    else:
+        _no_duplicates(ex, rows)
+    seen = set(waves)
+    observed = tuple(x for x in plan.waves if x in seen)
+    notes: list[str] = []
+    arm = None
+    if plan.arm and plan.arm in types:
+        a = ident(plan.arm)
+        n_arms = _int(_one(ex, f"SELECT count(DISTINCT {a}) AS k FROM {rows.sql}", where)["k"])
+        if n_arms >= 2:
+            arm = plan.arm
+        else:
+            notes.append(f"the arm column {plan.arm!r} has one arm only: models use wave alone")
+    cohort = SqlCohort(
+        ex,
+        rows,
+        plan,
+        observed,
+        observed[-1] if observed else "",
+        arm,
+        tuple(notes),
+        _int(keys["participants"]),
+        _int(keys["n"]),
+        tuple(sorted(masks.items())),
+        created,
+    )
+    return cohort, _scoring_table(ex, rel, scored), scored.absent
+
+
+def drop_created(ex: Executor, created: list[tuple[str, str]]) -> None:
+    """Drop the temporary views and tables of an evaluation, newest first (best effort: a
+    failure here must not hide the evaluation's own result or error)."""
+    from linkwork.errors import LinkworkError
+
+    spark = ex.dialect.name == "spark"
+    while created:
+        kind, name = created.pop()
+        statements = [f"DROP VIEW IF EXISTS {ident(name)}"]
+        if kind == "table":
+            statements = (
+                [f"UNCACHE TABLE IF EXISTS {ident(name)}", *statements]
+                if spark
+                else [f"DROP TABLE IF EXISTS {ident(name)}"]
+            )
+        for sql in statements:
+            with contextlib.suppress(LinkworkError):
+                ex.execute(sql, "dropping the evaluation's temporary objects")
+
+
+def _no_duplicates(ex: Executor, rows: Relation) -> None:
+    """Raise the in-memory pipeline's error for the first duplicate participant x wave."""
+    i, w = ident(ID), ident(WAVE)
+    duplicate = ex.query(
+        f"SELECT {i} AS id, {w} AS wave, count(*) AS n FROM {rows.sql} GROUP BY 1, 2 "
+        "HAVING count(*) > 1 ORDER BY 1, 2 LIMIT 1",
+        rows.description,
+    )
+    if len(duplicate):
+        first = duplicate.iloc[0]
+        raise DataFormatError(
+            f"{rows.description}: duplicate participant x wave row ({int(first['n'])} rows)",
+            column=ID,
+            value=(str(first["id"]), str(first["wave"])),
+            expected="one row per wave",
+        )
+
+
+def _scoring_table(ex: Executor, rel: Relation, scored: _Scored) -> pd.DataFrame:
+    """Scored, prorated and missing counts per measure, in one scan of the source."""
+    if scored.scoring.empty:
+        return pd.DataFrame(columns=SCORING_COLUMNS)
+    parts = []
+    for k, (sql, rule) in enumerate(scored.counted):
+        parts.append(f"count({sql}) AS s{k}")
+        parts.append(
+            f"sum(CASE WHEN ({sql}) IS NOT NULL AND ({rule}) THEN 1 ELSE 0 END) AS p{k}"
+            if rule
+            else f"0 AS p{k}"
+        )
+    got = _one(ex, f"SELECT count(*) AS n, {', '.join(parts)} FROM {rel.sql}", rel.description)
+    table = scored.scoring.copy()
+    table["n_scored"] = [_int(got[f"s{k}"]) for k in range(len(scored.counted))]
+    table["n_prorated"] = [_int(got[f"p{k}"]) for k in range(len(scored.counted))]
+    table["n_missing"] = _int(got["n"]) - table["n_scored"]
+    return table[SCORING_COLUMNS].astype(
+        {"n_scored": "int64", "n_prorated": "int64", "n_missing": "int64"}
+    )
