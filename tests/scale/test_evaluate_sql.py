@@ -271,3 +271,17 @@ def test_spark_reads_pandas_timestamps_and_leaves_no_views(frames, spark, tmp_pa
     got = evaluate_sql(str(path), engine="spark", spark=spark)
     assert got.tables["flow"]["n"].iloc[0] == frame[ID].nunique()
     assert {t.name for t in spark.catalog.listTables()} == before
+
+
+@pytest.mark.spark
+def test_cli_spark_engine_with_master(frames, memory, spark, tmp_path):
+    """`--engine spark --master local[2]` (the test session is reused: one JVM per process)."""
+    path = tmp_path / "rows.parquet"
+    frames["demo"].to_parquet(path)
+    out = tmp_path / "out"
+    args = ["evaluate", str(path), "--engine", "spark", "--master", "local[2]", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    flow = pd.read_csv(out / "tables" / "flow.csv")
+    assert flow["n"].tolist() == memory["demo"].tables["flow"]["n"].tolist()
+    assert "ran in spark" in (out / "report.html").read_text(encoding="utf-8")

@@ -18,10 +18,11 @@ from __future__ import annotations
 import platform
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -43,13 +44,12 @@ from linkwork.evaluation.scores import score_measures
 from linkwork.stats.descriptives import describe_by_wave
 
 __all__ = [
+    "Analyses",
     "Progress",
     "analysis_data",
-    "assemble",
     "build_meta",
     "evaluate",
-    "not_in_data",
-    "scoring_exclusions",
+    "run_analyses",
     "step_names",
     "stepper",
 ]
@@ -262,53 +262,184 @@ def evaluate(
     scored = score_measures(frame, plan.measures())
     step(steps[1])
     cohort = prepare(frame, plan, scored.scores, adapt=adapt)
-    plan = cohort.plan
-    outcomes = [o.name for o in plan.outcomes if o.name in cohort.data.columns]
-    exclusions = scoring_exclusions(scored.scoring)
-    flow = flow_table(cohort, outcomes)
+    return run_analyses(_InMemory(cohort, source, frame), scored.scoring, scored.absent, step)
+
+
+class Analyses(Protocol):
+    """Prepared data and how each of the evaluation's tables is computed from them.
+
+    Implemented in memory (a :class:`Cohort`) here and in SQL engines by
+    :mod:`linkwork.scale.evaluate`; :func:`run_analyses` runs either through the same steps.
+    """
+
+    @property
+    def plan(self) -> Plan:
+        """The plan with its waves resolved against the data."""
+        ...
+
+    @property
+    def arm(self) -> str | None:
+        """The arm column when the data have two or more arms."""
+        ...
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Columns of the prepared data (design columns and scored measures)."""
+        ...
+
+    def flow(self, outcomes: list[str]) -> pd.DataFrame:
+        """The flow table."""
+        ...
+
+    def descriptives(self, measures: list[str]) -> pd.DataFrame:
+        """Descriptives per measure and wave (wave as text)."""
+        ...
+
+    def attrition(self, outcomes: list[str]) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+        """The attrition table and its exclusions."""
+        ...
+
+    def groups(self) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+        """The meaningful-groups table and its exclusions."""
+        ...
+
+    def fit(
+        self,
+        outcome: str,
+        model: str,
+        tables: ModelTables,
+        baseline_sd: tuple[float, int] | None,
+    ) -> tuple[float, int]:
+        """Fit one outcome's model into *tables*; the baseline SD and its n."""
+        ...
+
+    def correlations(self, outcomes: list[str]) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+        """The correlations table and its exclusions."""
+        ...
+
+    def sites(self) -> pd.DataFrame:
+        """Participants per site and wave, suppressed."""
+        ...
+
+    def trajectories(self, outcomes: list[str]) -> pd.DataFrame:
+        """Anonymous individual trajectories."""
+        ...
+
+    def meta(self, outcomes: list[str]) -> dict[str, Any]:
+        """The meta data (see :func:`build_meta`)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class _InMemory:
+    """:class:`Analyses` of an in-memory :class:`Cohort`."""
+
+    cohort: Cohort
+    source: str
+    frame: pd.DataFrame
+
+    @property
+    def plan(self) -> Plan:
+        return self.cohort.plan
+
+    @property
+    def arm(self) -> str | None:
+        return self.cohort.arm
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self.cohort.data.columns)
+
+    def flow(self, outcomes: list[str]) -> pd.DataFrame:
+        return flow_table(self.cohort, outcomes)
+
+    def descriptives(self, measures: list[str]) -> pd.DataFrame:
+        table = describe_by_wave(self.cohort.data, measures)
+        table["wave"] = table["wave"].astype(str)
+        return table
+
+    def attrition(self, outcomes: list[str]) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+        return attrition_table(self.cohort, outcomes)
+
+    def groups(self) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+        return groups_analysis(self.cohort)
+
+    def fit(
+        self,
+        outcome: str,
+        model: str,
+        tables: ModelTables,
+        baseline_sd: tuple[float, int] | None,
+    ) -> tuple[float, int]:
+        return fit_outcome(self.cohort, outcome, model, tables, baseline_sd=baseline_sd)
+
+    def correlations(self, outcomes: list[str]) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+        return correlations(self.cohort, outcomes)
+
+    def sites(self) -> pd.DataFrame:
+        return sites_table(self.cohort)
+
+    def trajectories(self, outcomes: list[str]) -> pd.DataFrame:
+        return trajectories_table(self.cohort, outcomes)
+
+    def meta(self, outcomes: list[str]) -> dict[str, Any]:
+        return _meta(self.cohort, outcomes, self.source, self.frame)
+
+
+def run_analyses(
+    analyses: Analyses,
+    scoring: pd.DataFrame,
+    absent: tuple[str, ...],
+    step: Callable[[str], None],
+) -> Evaluation:
+    """Every table after scoring and preparation, in the evaluation's order of steps, and the
+    :class:`Evaluation` (shared by the in-memory pipeline and the SQL engines)."""
+    plan = analyses.plan
+    steps = step_names(plan)
+    outcomes = [o.name for o in plan.outcomes if o.name in analyses.columns]
+    exclusions = _scoring_exclusions(scoring)
+    flow = analyses.flow(outcomes)
     step(steps[2])
-    measures = [m.name for m in plan.measures() if m.name in cohort.data.columns]
-    descriptives = describe_by_wave(cohort.data, measures)
-    descriptives["wave"] = descriptives["wave"].astype(str)
+    descriptives = analyses.descriptives(
+        [m.name for m in plan.measures() if m.name in analyses.columns]
+    )
     step(steps[3])
-    attrition, attrition_exclusions = attrition_table(cohort, outcomes)
+    attrition, attrition_exclusions = analyses.attrition(outcomes)
     exclusions += attrition_exclusions
     step(steps[4])
-    groups, group_exclusions = groups_analysis(cohort)
+    groups, group_exclusions = analyses.groups()
     exclusions += group_exclusions
     tables = ModelTables()
     for measure in plan.outcomes:
         step(f"Mixed model: {measure.name}")
-        if measure.name not in cohort.data.columns:
-            not_in_data(tables, plan, measure.name)
+        if measure.name not in analyses.columns:
+            _not_in_data(tables, plan, measure.name)
             continue
-        sd = fit_outcome(cohort, measure.name, ALL_DATA, tables)
+        sd = analyses.fit(measure.name, ALL_DATA, tables, None)
         if plan.completers:
-            fit_outcome(cohort, measure.name, COMPLETERS, tables, baseline_sd=sd)
+            analyses.fit(measure.name, COMPLETERS, tables, sd)
     step(steps[-2])
-    correlation, correlation_exclusions = correlations(cohort, outcomes)
+    correlation, correlation_exclusions = analyses.correlations(outcomes)
     step(steps[-1])
-    meta = _meta(cohort, [o.name for o in plan.outcomes], source, frame)
-    parts = {
+    model_frames = tables.frames(arm=analyses.arm is not None)
+    result_tables = {
         "flow": flow,
         "descriptives": descriptives,
         "attrition": attrition,
         "groups": groups,
+        **{k: model_frames[k] for k in ("models", "anova", "emmeans", "contrasts")},
         "correlations": correlation,
-        "scoring": scored.scoring,
-        "sites": sites_table(cohort),
+        "estimability": model_frames["estimability"],
+        "exclusions": pd.DataFrame(
+            exclusions + tables.exclusions + correlation_exclusions, columns=EXCLUSION_COLUMNS
+        ),
+        "scoring": scoring,
+        "sites": analyses.sites(),
     }
-    return assemble(
-        parts,
-        tables,
-        exclusions,
-        correlation_exclusions,
-        plan,
-        meta,
-        absent=scored.absent,
-        trajectories=trajectories_table(cohort, outcomes),
-        arm=cohort.arm is not None,
-    )
+    meta = analyses.meta([o.name for o in plan.outcomes])
+    if absent:
+        meta["notes"].append("not in the data (skipped): " + ", ".join(absent))
+    return Evaluation(result_tables, plan, meta, analyses.trajectories(outcomes))
 
 
 def step_names(plan: Plan) -> list[str]:
@@ -337,7 +468,7 @@ def stepper(steps: list[str], progress: Progress | None) -> Callable[[str], None
     return step
 
 
-def scoring_exclusions(scoring: pd.DataFrame) -> list[dict[str, Any]]:
+def _scoring_exclusions(scoring: pd.DataFrame) -> list[dict[str, Any]]:
     """Exclusion rows for rows left without a score, from the ``scoring`` table."""
     return [
         {
@@ -351,7 +482,7 @@ def scoring_exclusions(scoring: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def not_in_data(tables: ModelTables, plan: Plan, outcome: str) -> None:
+def _not_in_data(tables: ModelTables, plan: Plan, outcome: str) -> None:
     """Estimability rows for an outcome that is not in the data."""
     for model in (ALL_DATA, *([COMPLETERS] if plan.completers else [])):
         tables.estimability.append(
@@ -362,39 +493,3 @@ def not_in_data(tables: ModelTables, plan: Plan, outcome: str) -> None:
                 "reason": "not in the data: neither its item columns nor a score column",
             }
         )
-
-
-def assemble(
-    parts: dict[str, pd.DataFrame],
-    tables: ModelTables,
-    exclusions: list[dict[str, Any]],
-    correlation_exclusions: list[dict[str, Any]],
-    plan: Plan,
-    meta: dict[str, Any],
-    *,
-    absent: tuple[str, ...],
-    trajectories: pd.DataFrame,
-    arm: bool,
-) -> Evaluation:
-    """The :class:`Evaluation` from the computed tables (shared with the SQL engines).
-
-    *exclusions* are those of scoring, attrition and groups; the models' (in *tables*) and the
-    correlations' follow them.
-    """
-    exclusions = exclusions + tables.exclusions + correlation_exclusions
-    model_frames = tables.frames(arm=arm)
-    result_tables = {
-        "flow": parts["flow"],
-        "descriptives": parts["descriptives"],
-        "attrition": parts["attrition"],
-        "groups": parts["groups"],
-        **{k: model_frames[k] for k in ("models", "anova", "emmeans", "contrasts")},
-        "correlations": parts["correlations"],
-        "estimability": model_frames["estimability"],
-        "exclusions": pd.DataFrame(exclusions, columns=EXCLUSION_COLUMNS),
-        "scoring": parts["scoring"],
-        "sites": parts["sites"],
-    }
-    if absent:
-        meta["notes"].append("not in the data (skipped): " + ", ".join(absent))
-    return Evaluation(result_tables, plan, meta, trajectories)

@@ -16,25 +16,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from linkwork.errors import ModelError
-from linkwork.evaluation.models import ALL_DATA, COMPLETERS, ModelTables
+from linkwork.evaluation.models import ModelTables
 from linkwork.evaluation.pipeline import (
     Progress,
     _resolve_plan,
-    assemble,
     build_meta,
-    not_in_data,
-    scoring_exclusions,
+    run_analyses,
     step_names,
     stepper,
 )
 from linkwork.evaluation.plan import Plan
 from linkwork.evaluation.result import Evaluation
-from linkwork.scale.cohort_sql import drop_created, prepare_sql
+from linkwork.scale.cohort_sql import SqlCohort, drop_created, prepare_sql
 from linkwork.scale.engine import Executor
+from linkwork.scale.evaluation_tables import attrition_sql, correlations_sql, groups_sql
 from linkwork.scale.source import Relation, ident
 from linkwork.scale.tables_sql import (
     descriptives_sql,
@@ -176,82 +178,89 @@ def _run(
     progress: Progress | None,
     created: list[tuple[str, str]],
 ) -> Evaluation:
-    from linkwork.scale.evaluation_tables import attrition_sql, correlations_sql, groups_sql
-
     steps = step_names(plan)
     step = stepper(steps, progress)
     step(steps[0])
     cohort, scoring, absent = prepare_sql(ex, rel, plan, adapt=adapt, created=created)
     step(steps[1])
-    plan = cohort.plan
-    outcomes = [o.name for o in plan.outcomes if o.name in cohort.columns]
-    exclusions = scoring_exclusions(scoring)
-    flow = flow_sql(cohort, outcomes)
-    step(steps[2])
-    measures = [m.name for m in plan.measures() if m.name in cohort.columns]
-    descriptives = descriptives_sql(cohort, measures)
-    step(steps[3])
-    attrition, attrition_exclusions = attrition_sql(cohort, outcomes)
-    exclusions += attrition_exclusions
-    step(steps[4])
-    groups, group_exclusions = groups_sql(cohort)
-    exclusions += group_exclusions
-    tables = ModelTables()
-    for measure in plan.outcomes:
-        step(f"Mixed model: {measure.name}")
-        if measure.name not in cohort.columns:
-            not_in_data(tables, plan, measure.name)
-            continue
-        sd = fit_outcome_sql(cohort, measure.name, ALL_DATA, tables)
-        if plan.completers:
-            fit_outcome_sql(cohort, measure.name, COMPLETERS, tables, baseline_sd=sd)
-    step(steps[-2])
-    correlation, correlation_exclusions = correlations_sql(cohort, outcomes)
-    step(steps[-1])
-    arms: list[str] = []
-    if cohort.arm:
-        found = ex.query(
-            f"SELECT DISTINCT {ident(cohort.arm)} AS a FROM {cohort.rows.sql} "
-            f"WHERE {ident(cohort.arm)} IS NOT NULL",
-            rel.description,
+    return run_analyses(_InEngine(cohort, engine), scoring, absent, step)
+
+
+@dataclass(frozen=True, slots=True)
+class _InEngine:
+    """:class:`linkwork.evaluation.pipeline.Analyses` of rows in an engine."""
+
+    cohort: SqlCohort
+    engine: str
+
+    @property
+    def plan(self) -> Plan:
+        return self.cohort.plan
+
+    @property
+    def arm(self) -> str | None:
+        return self.cohort.arm
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.cohort.columns
+
+    def flow(self, outcomes: list[str]) -> pd.DataFrame:
+        return flow_sql(self.cohort, outcomes)
+
+    def descriptives(self, measures: list[str]) -> pd.DataFrame:
+        return descriptives_sql(self.cohort, measures)
+
+    def attrition(self, outcomes: list[str]) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+        return attrition_sql(self.cohort, outcomes)
+
+    def groups(self) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+        return groups_sql(self.cohort)
+
+    def fit(
+        self,
+        outcome: str,
+        model: str,
+        tables: ModelTables,
+        baseline_sd: tuple[float, int] | None,
+    ) -> tuple[float, int]:
+        return fit_outcome_sql(self.cohort, outcome, model, tables, baseline_sd=baseline_sd)
+
+    def correlations(self, outcomes: list[str]) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+        return correlations_sql(self.cohort, outcomes)
+
+    def sites(self) -> pd.DataFrame:
+        return sites_sql(self.cohort)
+
+    def trajectories(self, outcomes: list[str]) -> pd.DataFrame:
+        return trajectories_sql(self.cohort, outcomes)
+
+    def meta(self, outcomes: list[str]) -> dict[str, Any]:
+        cohort = self.cohort
+        arms: list[str] = []
+        if cohort.arm:
+            a = ident(cohort.arm)
+            found = cohort.executor.query(
+                f"SELECT DISTINCT {a} AS a FROM {cohort.rows.sql} WHERE {a} IS NOT NULL",
+                cohort.rows.description,
+            )
+            arms = sorted(str(x) for x in found["a"])
+        return build_meta(
+            cohort.plan,
+            outcomes,
+            cohort.rows.description,
+            participants=cohort.participants,
+            n_rows=cohort.n_rows,
+            observed=cohort.observed,
+            last=cohort.last,
+            arm=cohort.arm,
+            arms=arms,
+            columns=cohort.columns,
+            notes=cohort.notes,
+            digest=(
+                "",
+                f"not computed: the rows stayed in the {self.engine} engine and were only "
+                "aggregated there (linkwork.scale)",
+            ),
+            estimation=f"; the data pass of each model and every count ran in {self.engine}",
         )
-        arms = sorted(str(a) for a in found["a"])
-    meta = build_meta(
-        plan,
-        [o.name for o in plan.outcomes],
-        rel.description,
-        participants=cohort.participants,
-        n_rows=cohort.n_rows,
-        observed=cohort.observed,
-        last=cohort.last,
-        arm=cohort.arm,
-        arms=arms,
-        columns=cohort.columns,
-        notes=cohort.notes,
-        digest=(
-            "",
-            f"not computed: the rows stayed in the {engine} engine and were only aggregated "
-            "there (linkwork.scale)",
-        ),
-        estimation=f"; the data pass of each model and every count ran in {engine}",
-    )
-    parts = {
-        "flow": flow,
-        "descriptives": descriptives,
-        "attrition": attrition,
-        "groups": groups,
-        "correlations": correlation,
-        "scoring": scoring,
-        "sites": sites_sql(cohort),
-    }
-    return assemble(
-        parts,
-        tables,
-        exclusions,
-        correlation_exclusions,
-        plan,
-        meta,
-        absent=absent,
-        trajectories=trajectories_sql(cohort, outcomes),
-        arm=cohort.arm is not None,
-    )
