@@ -88,3 +88,24 @@ def test_no_correlations_no_figure(fake_evaluation):
         tables, fake_evaluation.meta, fake_evaluation.plan, fake_evaluation.trajectories
     )
     assert correlation_figure(read_input(evaluation)) is None
+
+
+def test_caption_says_when_the_trajectories_are_a_sample(fake_evaluation):
+    from linkwork.evaluation.cohort import MAX_TRAJECTORIES
+
+    def caption(count: int) -> str:
+        n = pd.Series(range(1, count + 1)).repeat(2).to_numpy()
+        lines = pd.DataFrame(
+            {"outcome": "uls8", "trajectory": n, "wave": ["T1", "T2"] * count, "value": 20.0}
+        )
+        ev = type(fake_evaluation)(
+            fake_evaluation.tables, fake_evaluation.meta, fake_evaluation.plan, lines
+        )
+        inp = read_input(ev)
+        svg = outcome_figure(inp, inp.outcome("uls8"), "fig-uls8")
+        return re.search(r"<desc[^>]*>(.*?)</desc>", svg, flags=re.S).group(1)
+
+    assert f"{MAX_TRAJECTORIES} individual trajectories" in caption(MAX_TRAJECTORIES)
+    assert "a sample chosen by a fixed hash" in caption(MAX_TRAJECTORIES)
+    assert "sample" not in caption(12)
+    assert "12 individual trajectories" in caption(12)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from linkwork.evaluation.cohort import MAX_TRAJECTORIES
 from linkwork.report._format import fmt_ci, fmt_num, fmt_r, is_missing
 from linkwork.report._source import ALL_DATA, OutcomeInfo, ReportInput
 from linkwork.report.models import predictor_title, status_of
@@ -230,7 +231,13 @@ def outcome_figure(inp: ReportInput, info: OutcomeInfo, key: str) -> str:
                 )
                 + "; ".join(described)
                 + f". Thin grey lines: {len(lines)} individual trajectories of people with at "
-                "least two waves, unlabelled."
+                "least two waves, unlabelled"
+                + (
+                    f" (at most {MAX_TRAJECTORIES} are drawn: a sample chosen by a fixed hash "
+                    "of the identifiers)."
+                    if len(lines) >= MAX_TRAJECTORIES
+                    else "."
+                )
             ),
         )
     return svg
