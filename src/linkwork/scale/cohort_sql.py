@@ -22,6 +22,7 @@ from linkwork.evaluation.cohort import resolve_waves
 from linkwork.evaluation.plan import Measure, Plan
 from linkwork.evaluation.scores import SCORING_COLUMNS, SUPPLIED
 from linkwork.instruments.scoring import resolve
+from linkwork.instruments.spec import InstrumentSpec
 from linkwork.scale.dialect import Dialect
 from linkwork.scale.engine import Executor, numeric_type
 from linkwork.scale.scoring_sql import check_responses, score_expressions
@@ -133,7 +134,7 @@ def _score_measures(ex: Executor, rel: Relation, measures: Sequence[Measure]) ->
     rows: list[dict[str, Any]] = []
     absent: list[str] = []
     counted: list[tuple[str, str]] = []
-    checked: set[tuple[str, str]] = set()
+    checked: dict[tuple[str, str], InstrumentSpec] = {}
     for measure in measures:
         instrument = measure.instrument
         options = dict(measure.options)
@@ -151,10 +152,7 @@ def _score_measures(ex: Executor, rel: Relation, measures: Sequence[Measure]) ->
                     expected=f"one of {list(made.columns)}",
                 )
             coding = options.get("coding")
-            key = (spec.name, str(coding))
-            if key not in checked:
-                check_responses(ex, rel, [resolve(spec.name, coding=coding)])
-                checked.add(key)
+            checked.setdefault((spec.name, str(coding)), resolve(spec.name, coding=coding))
             expressions = score_expressions(spec.name, d, **options)
             sql = expressions[measure.name if len(expressions) > 1 else spec.name]
             missing_item = ""
@@ -185,6 +183,8 @@ def _score_measures(ex: Executor, rel: Relation, measures: Sequence[Measure]) ->
             continue
         select.append(f"{sql} AS {ident(measure.name)}")
         counted.append((sql, missing_item))
+    # every instrument's responses in one scan; the first invalid one in the plan's order
+    check_responses(ex, rel, list(checked.values()))
     return _Scored(select, pd.DataFrame(rows), tuple(absent), counted)
 
 
