@@ -123,7 +123,7 @@ def attrition_table(
     baseline = data[data[WAVE] == plan.baseline].set_index(ID)
     if baseline.empty:
         return pd.DataFrame(columns=ATTRITION_COLUMNS), []
-    completers = set(data.loc[data[WAVE] == cohort.last, ID])
-    status = pd.Series(baseline.index.isin(list(completers)), index=baseline.index)
+    completers = data.loc[data[WAVE] == cohort.last, ID].unique().tolist()
+    status = pd.Series(baseline.index.isin(completers), index=baseline.index)
     variables = attrition_variables(plan, data.columns, outcomes)
     return attrition_from_columns((v, baseline[v], status) for v in variables)

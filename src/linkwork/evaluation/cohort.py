@@ -355,7 +355,8 @@ def trajectories_table(cohort: Cohort, outcomes: Sequence[str]) -> pd.DataFrame:
         scored = scored[counts >= 2]
         if scored.empty:
             continue
-        keys = sorted({trajectory_key(str(p)): str(p) for p in set(scored[ID])}.items())
+        people = scored[ID].unique().tolist()
+        keys = sorted({trajectory_key(str(p)): str(p) for p in people}.items())
         number = {p: k for k, (_, p) in enumerate(keys[:MAX_TRAJECTORIES], start=1)}
         scored = scored[scored[ID].isin(list(number))]
         parts.append(trajectories_from_rows(outcome, scored[ID].map(number), scored, outcome))

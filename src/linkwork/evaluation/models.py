@@ -212,7 +212,7 @@ def fit_outcome(
     rows = data[used]
     scored = rows[outcome].notna()
     if model == COMPLETERS:
-        completers = set(rows.loc[scored & (rows[WAVE] == cohort.last), ID])
+        completers = rows.loc[scored & (rows[WAVE] == cohort.last), ID].unique().tolist()
         keep = rows[ID].isin(completers)
         record_exclusion(tables, outcome, model, "completers", int((~keep & scored).sum()), cohort)
         rows = rows[keep]

@@ -80,7 +80,7 @@ class PairSource(Protocol):
 def _wide(cohort: Cohort, columns: list[str]) -> dict[str, pd.DataFrame]:
     """Wave -> participants x columns (every participant, NaN where not observed)."""
     data = cohort.data
-    ids = pd.Index(sorted(set(data[ID])), name=ID)
+    ids = pd.Index(sorted(data[ID].unique().tolist()), name=ID)
     return {
         wave: data.loc[data[WAVE] == wave, [ID, *columns]]
         .set_index(ID)
