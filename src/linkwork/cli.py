@@ -158,7 +158,7 @@ def evaluate_command(
         typer.Argument(
             help="Long data in any format `linkwork.read` takes. With --engine: a Parquet/CSV "
             "path or glob, a DuckDB database file (with --table), a PostgreSQL URL (with "
-            "--table) or, for Spark, a path/glob (or anything, with --table).",
+            "--table) or, for Spark, a path/glob (or -, with --table).",
             show_default=False,
         ),
     ],

@@ -275,11 +275,14 @@ def test_spark_reads_pandas_timestamps_and_leaves_no_views(frames, spark, tmp_pa
 
 @pytest.mark.spark
 def test_cli_spark_engine_with_master(frames, memory, spark, tmp_path):
-    """`--engine spark --master local[2]` (the test session is reused: one JVM per process)."""
+    """`evaluate - --table T --engine spark --master local[2]`: a table of the session's
+    catalog (the test session is reused: one JVM per process)."""
     path = tmp_path / "rows.parquet"
     frames["demo"].to_parquet(path)
+    spark.read.parquet(str(path)).createOrReplaceTempView("cli_rows")
     out = tmp_path / "out"
-    args = ["evaluate", str(path), "--engine", "spark", "--master", "local[2]", "--out", str(out)]
+    args = ["evaluate", "-", "--table", "cli_rows", "--engine", "spark", "--master", "local[2]"]
+    args += ["--out", str(out)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     flow = pd.read_csv(out / "tables" / "flow.csv")

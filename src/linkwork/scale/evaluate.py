@@ -109,7 +109,8 @@ def open_source(
         from linkwork.scale.spark_engine import SparkExecutor, _session, spark_source
 
         session = _session(spark, source)
-        with spark_source(session, source, table) as rel:
+        # with a catalog table the positional source of the CLI is only a placeholder ("-")
+        with spark_source(session, None if table is not None else source, table) as rel:
             yield SparkExecutor(session), rel
     else:
         raise ModelError(f"unknown engine {engine!r}: expected one of {', '.join(ENGINES)}")
