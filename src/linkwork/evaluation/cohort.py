@@ -21,6 +21,8 @@ from linkwork.evaluation.plan import Plan
 __all__ = [
     "MAX_TRAJECTORIES",
     "Cohort",
+    "check_covariates",
+    "check_keys",
     "data_hash",
     "flow_from_counts",
     "flow_table",
@@ -120,6 +122,29 @@ def resolve_waves(plan: Plan, wave: pd.Series, *, adapt: bool) -> Plan:
     return replace(plan, waves=tuple(order), baseline=baseline)
 
 
+def check_keys(columns: tuple[str, ...], where: str = "") -> None:
+    """Refuse long data without ``participant_id`` and ``wave`` (*where*: the source)."""
+    for column in (ID, WAVE):
+        if column not in columns:
+            raise DataFormatError(
+                f"{where + ': ' if where else ''}the long data need this column",
+                column=column,
+                expected="one row per participant x wave with participant_id and wave",
+            )
+
+
+def check_covariates(plan: Plan, columns: tuple[str, ...]) -> None:
+    """Refuse a plan whose covariates are not columns of the data."""
+    for column in plan.covariates:
+        if column not in columns:
+            raise PlanError(
+                "design.covariates names a column that is not in the data",
+                file=plan.source,
+                value=column,
+                expected=f"columns of the data: {list(columns)[:12]}...",
+            )
+
+
 def prepare(frame: pd.DataFrame, plan: Plan, scores: pd.DataFrame, *, adapt: bool) -> Cohort:
     """Check *frame* against *plan* and build the analysis frame.
 
@@ -133,13 +158,7 @@ def prepare(frame: pd.DataFrame, plan: Plan, scores: pd.DataFrame, *, adapt: boo
     scores
         Scored measures indexed like *frame*.
     """
-    for column in (ID, WAVE):
-        if column not in frame.columns:
-            raise DataFormatError(
-                "the long data need this column",
-                column=column,
-                expected="one row per participant x wave with participant_id and wave",
-            )
+    check_keys(tuple(frame.columns))
     if frame[ID].isna().any() or frame[WAVE].isna().any():
         column = ID if frame[ID].isna().any() else WAVE
         row = frame.index[frame[column].isna().to_numpy()][0]
@@ -166,14 +185,7 @@ def prepare(frame: pd.DataFrame, plan: Plan, scores: pd.DataFrame, *, adapt: boo
         index=frame.index,
     )
     notes: list[str] = []
-    for column in plan.covariates:
-        if column not in frame.columns:
-            raise PlanError(
-                "design.covariates names a column that is not in the data",
-                file=plan.source,
-                value=column,
-                expected=f"columns of the data: {list(frame.columns)[:12]}...",
-            )
+    check_covariates(plan, tuple(frame.columns))
     extra = [plan.arm, plan.site, *plan.covariates, *plan.attrition]
     for column in dict.fromkeys(c for c in extra if c and c in frame.columns):
         if column not in data.columns:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from linkwork import instruments
 from linkwork.errors import DataFormatError, PlanError
-from linkwork.evaluation.cohort import resolve_waves
+from linkwork.evaluation.cohort import check_covariates, check_keys, resolve_waves
 from linkwork.evaluation.plan import Measure, Plan
 from linkwork.evaluation.scores import SCORING_COLUMNS, SUPPLIED
 from linkwork.instruments.scoring import resolve
@@ -218,21 +218,8 @@ def prepare_sql(
     """
     d = ex.dialect
     where = rel.description
-    for column in (ID, WAVE):
-        if column not in rel.types:
-            raise DataFormatError(
-                f"{where}: the long data need this column",
-                column=column,
-                expected="one row per participant x wave with participant_id and wave",
-            )
-    for column in plan.covariates:
-        if column not in rel.types:
-            raise PlanError(
-                "design.covariates names a column that is not in the data",
-                file=plan.source,
-                value=column,
-                expected=f"columns of the data: {list(rel.types)[:12]}...",
-            )
+    check_keys(tuple(rel.types), where)
+    check_covariates(plan, tuple(rel.types))
     scored = _score_measures(ex, rel, plan.measures())
     measures = [m.name for m in plan.measures() if m.name not in scored.absent]
     extra = [plan.arm, plan.site, *plan.covariates, *plan.attrition]
