@@ -67,6 +67,8 @@ class Dialect:
     inf_test: str  # format with {x}: true when x is +-infinity (x not NULL)
     long_sum: str  # aggregate for long sums of doubles
     quantile_cont: str  # format with {x}, {p}: exact type-7 quantile aggregate
+    text: str  # the text type, for CAST(x AS text)
+    md5_of: str  # format with {x}: lowercase hex MD5 of the text *x* (as Python's hashlib)
 
     def is_nan(self, x: str) -> str:
         """SQL that is true when the double expression *x* is NaN."""
@@ -83,6 +85,14 @@ class Dialect:
     def quantile(self, x: str, p: float) -> str:
         """The exact (linearly interpolated, R type 7) *p* quantile aggregate of *x*."""
         return self.quantile_cont.format(x=x, p=repr(float(p)))
+
+    def to_text(self, x: str) -> str:
+        """*x* cast to text."""
+        return f"CAST({x} AS {self.text})"
+
+    def md5(self, x: str) -> str:
+        """The hex MD5 digest of the text expression *x*."""
+        return self.md5_of.format(x=x)
 
     def to_double(self, x: str) -> str:
         """*x* cast to double precision."""
@@ -108,6 +118,8 @@ DUCKDB = Dialect(
     inf_test="isinf({x})",
     long_sum="fsum",
     quantile_cont="quantile_cont({x}, {p})",
+    text="VARCHAR",
+    md5_of="md5({x})",
 )
 
 POSTGRES = Dialect(
@@ -117,6 +129,8 @@ POSTGRES = Dialect(
     inf_test="(abs({x}) = CAST('Infinity' AS double precision))",
     long_sum="sum",
     quantile_cont="percentile_cont({p}) WITHIN GROUP (ORDER BY {x})",
+    text="text",
+    md5_of="md5({x})",
 )
 
 #: Spark SQL (3.4 and later; tested with 4.x). ``sum`` of doubles is plain (not compensated)
@@ -132,4 +146,6 @@ SPARK = Dialect(
     inf_test="(abs({x}) = CAST('Infinity' AS DOUBLE))",
     long_sum="sum",
     quantile_cont="percentile({x}, {p})",
+    text="STRING",
+    md5_of="md5(CAST({x} AS BINARY))",
 )

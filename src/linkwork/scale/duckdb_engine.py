@@ -59,6 +59,11 @@ class DuckDBExecutor:
         """``CREATE OR REPLACE TEMP TABLE name AS select_sql`` (replaces only a temp table)."""
         self.execute(f"CREATE OR REPLACE TEMP TABLE {ident(name)} AS {select_sql}", where)
 
+    def release(self, name: str, kind: str, where: str) -> None:
+        """Drop a temporary view (*kind* ``"view"``) or a table made by :meth:`materialize`."""
+        what = "TABLE" if kind == "table" else "VIEW"
+        self.execute(f"DROP {what} IF EXISTS {ident(name)}", where)
+
 
 def duckdb_statistics(
     formula: str,

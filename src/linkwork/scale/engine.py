@@ -73,6 +73,8 @@ class Executor(Protocol):
 
     def materialize(self, name: str, select_sql: str, where: str) -> None: ...
 
+    def release(self, name: str, kind: str, where: str) -> None: ...
+
 
 def numeric_type(sql_type: str) -> bool:
     """Whether a column of this SQL type holds numbers (ints, floats, decimals).

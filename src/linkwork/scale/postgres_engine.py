@@ -75,6 +75,11 @@ class PostgresExecutor:
             where,
         )
 
+    def release(self, name: str, kind: str, where: str) -> None:
+        """Drop a temporary view (*kind* ``"view"``) or a table made by :meth:`materialize`."""
+        what = "TABLE" if kind == "table" else "VIEW"
+        self._statements([f"DROP {what} IF EXISTS pg_temp.{ident(name)}"], where)
+
     def _statements(self, statements: list[str], where: str) -> None:
         import psycopg
 

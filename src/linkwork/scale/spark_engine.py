@@ -93,26 +93,18 @@ class SparkExecutor:
 
     @contextmanager
     def _running(self, where: str, what: str) -> Iterator[None]:
-        conf = self.spark.conf
-        before = {key: conf.get(key, None) for key in SQL_CONFS}
-        for key, value in SQL_CONFS.items():
-            conf.set(key, value)
         logger = _query_logger()
         disabled = logger.disabled if logger is not None else False
         if logger is not None:
             logger.disabled = True
         try:
-            yield
+            with _settings(self.spark, SQL_CONFS):
+                yield
         except _spark_errors() as exc:
             raise ModelError(f"{where}: {what}: {_first_line(exc)}") from exc
         finally:
             if logger is not None:
                 logger.disabled = disabled
-            for key, previous in before.items():
-                if previous is None:
-                    conf.unset(key)
-                else:
-                    conf.set(key, previous)
 
     def query(self, sql: str, where: str) -> pd.DataFrame:
         """The result of *sql* as a DataFrame; ModelError naming *where* when Spark refuses it."""
@@ -134,6 +126,30 @@ class SparkExecutor:
         with self._running(where, "the SQL statement failed"):
             self.spark.catalog.dropTempView(name)
             self.spark.sql(f"CACHE TABLE {ident(name)} AS {select_sql}").collect()
+
+    def release(self, name: str, kind: str, where: str) -> None:
+        """Drop a temporary view, uncaching one made by :meth:`materialize` (``"table"``)."""
+        with self._running(where, "the SQL statement failed"):
+            if kind == "table":
+                self.spark.sql(f"UNCACHE TABLE IF EXISTS {ident(name)}").collect()
+            self.spark.catalog.dropTempView(name)
+
+
+@contextmanager
+def _settings(spark: SparkSession, settings: Mapping[str, str]) -> Iterator[None]:
+    """Runtime SQL *settings* on *spark* for the block, the previous values put back after."""
+    conf = spark.conf
+    before = {key: conf.get(key, None) for key in settings}
+    for key, value in settings.items():
+        conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, previous in before.items():
+            if previous is None:
+                conf.unset(key)
+            else:
+                conf.set(key, previous)
 
 
 def _spark_errors() -> tuple[type[BaseException], ...]:
@@ -328,16 +344,8 @@ def spark_relation(
         description = f"{'Parquet' if kind == 'parquet' else 'CSV'} {paths!r}"
         try:
             if kind == "parquet":
-                nanos = "spark.sql.legacy.parquet.nanosAsLong"
-                before = spark.conf.get(nanos, None)
-                spark.conf.set(nanos, "true")  # as the executor's statements will read them
-                try:
+                with _settings(spark, SQL_CONFS):  # read as the executor's statements will
                     frame = spark.read.parquet(*paths)
-                finally:
-                    if before is None:
-                        spark.conf.unset(nanos)
-                    else:
-                        spark.conf.set(nanos, before)
                 files = _local_files(paths)
             else:
                 frame = spark.read.csv(paths, header=True, inferSchema=True)
