@@ -134,3 +134,14 @@ def test_data_hash_identifies_the_data_not_its_order():
     changed = frame.copy()
     changed.loc[0, "k6"] = 10.5
     assert data_hash(changed) != data_hash(frame)
+
+
+def test_more_waves_than_the_flow_can_record_are_refused():
+    from linkwork.evaluation.cohort import MAX_WAVES
+
+    plan = replace(default_plan(), waves=(), baseline="", wave_labels={})
+    waves = [f"W{k:03d}" for k in range(MAX_WAVES + 1)]
+    frame = pd.DataFrame({"participant_id": "a", "wave": waves})
+    with pytest.raises(PlanError, match="too many waves"):
+        prepare(frame, plan, pd.DataFrame(index=frame.index), adapt=False)
+    prepare(frame.iloc[:MAX_WAVES], plan, pd.DataFrame(index=frame.index[:MAX_WAVES]), adapt=False)

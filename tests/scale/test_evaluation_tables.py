@@ -21,7 +21,7 @@ import pytest
 
 from linkwork.datasets import demo_cohort, simulate_cohort
 from linkwork.evaluation.attrition import attrition_table
-from linkwork.evaluation.cohort import ID, WAVE, Cohort, prepare
+from linkwork.evaluation.cohort import ID, WAVE, Cohort, prepare, wave_masks
 from linkwork.evaluation.groups import groups_analysis
 from linkwork.evaluation.plan import Plan, default_plan
 from linkwork.evaluation.relationships import correlations
@@ -161,8 +161,12 @@ def _sql_cohort(cohort: Cohort, executor: Executor, rows: Any) -> SqlCohort:
         last=cohort.last,
         arm=cohort.arm,
         notes=cohort.notes,
+        arms=tuple(sorted(str(a) for a in cohort.data[cohort.arm].dropna().unique()))
+        if cohort.arm
+        else (),
         participants=cohort.participants,
         n_rows=len(cohort.data),
+        wave_masks=tuple(wave_masks(cohort).items()),
     )
 
 

@@ -20,6 +20,7 @@ from linkwork.evaluation.plan import Plan
 
 __all__ = [
     "MAX_TRAJECTORIES",
+    "MAX_WAVES",
     "Cohort",
     "check_covariates",
     "check_keys",
@@ -39,6 +40,8 @@ WAVE = "wave"
 FLOW_COLUMNS = ["stage", "wave", "n", "lost", "reason", "outcome"]
 SITES_COLUMNS = ["site", "wave", "n", "suppressed"]
 TRAJECTORY_COLUMNS = ["outcome", "trajectory", "wave", "value"]
+#: Most waves an evaluation handles (wave-presence patterns are 64-bit integers).
+MAX_WAVES = 62
 #: Most individual trajectories drawn per outcome (a figure of more lines shows nothing more).
 MAX_TRAJECTORIES = 500
 
@@ -111,6 +114,13 @@ def resolve_waves(plan: Plan, wave: pd.Series, *, adapt: bool) -> Plan:
                 value=unknown,
                 expected=f"waves from {list(order)} (or edit waves.order)",
             )
+    if len(order) > MAX_WAVES:
+        raise PlanError(
+            "too many waves: the participant flow records each participant's waves as bits",
+            file=plan.source,
+            value=len(order),
+            expected=f"at most {MAX_WAVES} waves",
+        )
     baseline = plan.baseline if plan.baseline in order else (order[0] if order else "")
     if plan.baseline and plan.baseline not in order:
         raise PlanError(

@@ -31,6 +31,7 @@ __all__ = [
     "ModelTables",
     "estimable",
     "fit_outcome",
+    "model_failed",
     "model_formula",
     "record_exclusion",
     "record_model",
@@ -300,6 +301,11 @@ def estimable(
     return True
 
 
+def model_failed(tables: ModelTables, outcome: str, model: str, error: LinkworkError) -> None:
+    """The estimability row of a model whose fit (or data pass) raised *error*."""
+    _not_estimable(tables, outcome, model, f"model not estimable: {error}")
+
+
 def record_model(
     tables: ModelTables,
     plan: Plan,
@@ -323,7 +329,7 @@ def record_model(
         anova = fit.anova()
         tidy = fit.tidy()
     except LinkworkError as error:  # ModelError: aliased columns, too few data, ...
-        _not_estimable(tables, outcome, model, f"model not estimable: {error}")
+        model_failed(tables, outcome, model, error)
         return
     label = {"outcome": outcome, "model": model}
     tables.models.append(tidy.assign(**label))

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from linkwork import instruments
-from linkwork.errors import DataFormatError, PlanError
+from linkwork.errors import DataFormatError, LinkworkError, PlanError
 from linkwork.evaluation.cohort import check_covariates, check_keys, resolve_waves
 from linkwork.evaluation.plan import Measure, Plan
 from linkwork.evaluation.scores import SCORING_COLUMNS, SUPPLIED
@@ -33,9 +33,11 @@ __all__ = [
     "MATERIALIZE_ROWS",
     "WAVE",
     "SqlCohort",
+    "at_wave",
+    "count_of",
     "drop_created",
     "prepare_sql",
-    "text_type",
+    "temp_view",
 ]
 
 ID = "participant_id"
@@ -65,13 +67,15 @@ class SqlCohort:
         The arm column when the data have two or more arms, else ``None``.
     notes
         Plain-language notes on choices made.
+    arms
+        The arms (text, sorted) when ``arm`` is set, else empty.
     participants
         Number of distinct participants.
     n_rows
         Number of rows.
     wave_masks
         Participants per wave-presence pattern (bit k: observed at ``plan.waves[k]``), as
-        ``(pattern, participants)`` pairs; empty when not computed.
+        ``(pattern, participants)`` pairs, as :func:`linkwork.evaluation.cohort.wave_masks`.
     created
         Temporary objects made in the engine for this evaluation, ``("view" | "table",
         name)`` in creation order (dropped in reverse order by :func:`drop_created`).
@@ -86,9 +90,10 @@ class SqlCohort:
     last: str
     arm: str | None
     notes: tuple[str, ...]
+    arms: tuple[str, ...]
     participants: int
     n_rows: int
-    wave_masks: tuple[tuple[int, int], ...] = ()
+    wave_masks: tuple[tuple[int, int], ...]
     created: list[tuple[str, str]] = field(default_factory=list, compare=False)
 
     @property
@@ -101,17 +106,10 @@ class SqlCohort:
 #: or Spark's cache) rather than re-scored by each query.
 MATERIALIZE_ROWS = 2_000_000
 
-_TEXT = {"duckdb": "VARCHAR", "postgresql": "text", "spark": "STRING"}
 
-
-def text_type(d: Dialect) -> str:
-    """The dialect's text type name."""
-    return _TEXT.get(d.name, "VARCHAR")
-
-
-def as_text(d: Dialect, expression: str) -> str:
-    """*expression* cast to text."""
-    return f"CAST({expression} AS {text_type(d)})"
+def at_wave(wave: str) -> str:
+    """SQL that is true on the rows of *wave* (of the scored rows, whose wave is text)."""
+    return f"{ident(WAVE)} = {literal(wave)}"
 
 
 def _clean_double(d: Dialect, expression: str) -> str:
@@ -192,7 +190,8 @@ def _one(ex: Executor, sql: str, where: str) -> dict[str, Any]:
     return {str(k): v for k, v in ex.query(sql, where).iloc[0].items()}
 
 
-def _int(value: Any) -> int:
+def count_of(value: Any) -> int:
+    """A count from a query result (NULL, NaN or a numpy/Decimal number) as an int."""
     return 0 if value is None or pd.isna(value) else int(value)
 
 
@@ -227,8 +226,8 @@ def prepare_sql(
         c for c in dict.fromkeys(c for c in extra if c) if c in rel.types and c not in measures
     ]
     select = [
-        f"{as_text(d, ident(ID))} AS {ident(ID)}",
-        f"{as_text(d, ident(WAVE))} AS {ident(WAVE)}",
+        f"{d.to_text(ident(ID))} AS {ident(ID)}",
+        f"{d.to_text(ident(WAVE))} AS {ident(WAVE)}",
         *(
             f"{_clean_double(d, ident(c)) if rel.is_float(c) else ident(c)} AS {ident(c)}"
             for c in design
@@ -236,17 +235,11 @@ def prepare_sql(
         *scored.select,
     ]
     created = [] if created is None else created
-    name = f"lw_rows_{uuid.uuid4().hex[:12]}"
-    created.append(("view", name))
-    ex.execute(
-        f"CREATE OR REPLACE TEMPORARY VIEW {ident(name)} AS SELECT {', '.join(select)} "
-        f"FROM {rel.sql}",
-        where,
-    )
-    types = {ID: text_type(d), WAVE: text_type(d)}
+    types = {ID: d.text, WAVE: d.text}
     types |= {c: rel.types[c] for c in design}
     types |= {m: d.double for m in measures}
-    rows = Relation(ident(name), where, types, rel.files)
+    rows = temp_view(ex, created, "lw_rows", f"SELECT {', '.join(select)} FROM {rel.sql}", where)
+    rows = Relation(rows.sql, where, types, rel.files)
     i, w = ident(ID), ident(WAVE)
     keys = _one(
         ex,
@@ -255,15 +248,16 @@ def prepare_sql(
         f"count(DISTINCT {i}) AS participants FROM {rows.sql}",
         where,
     )
-    if _int(keys["n"]) <= MATERIALIZE_ROWS:
+    if count_of(keys["n"]) <= MATERIALIZE_ROWS:
         # small enough to hold: score once instead of at every one of the ~100 queries
-        created.append(("table", f"{name}_t"))
-        ex.materialize(f"{name}_t", f"SELECT * FROM {rows.sql}", where)
-        rows = Relation(ident(f"{name}_t"), where, types, rel.files)
+        name = f"lw_scored_{uuid.uuid4().hex[:12]}"
+        created.append(("table", name))
+        ex.materialize(name, f"SELECT * FROM {rows.sql}", where)
+        rows = Relation(ident(name), where, types, rel.files)
     for column, count in ((ID, keys["id_missing"]), (WAVE, keys["wave_missing"])):
-        if _int(count):
+        if count_of(count):
             raise DataFormatError(
-                f"{where}: missing value in a key column ({_int(count)} rows)", column=column
+                f"{where}: missing value in a key column ({count_of(count)} rows)", column=column
             )
     counts = ex.query(f"SELECT {w} AS wave, count(*) AS n FROM {rows.sql} GROUP BY 1", where)
     waves = pd.Series(sorted(str(v) for v in counts["wave"]), dtype=object)
@@ -272,31 +266,29 @@ def prepare_sql(
     except PlanError:
         _no_duplicates(ex, rows)  # in memory, duplicates are reported first
         raise
+    # participants per wave-presence pattern (the flow); a participant whose number of rows
+    # differs from the number of bits set has a wave twice
+    bits = " ".join(f"WHEN {literal(x)} THEN {1 << k}" for k, x in enumerate(plan.waves))
+    found = ex.query(
+        f"SELECT m, r, count(*) AS n FROM (SELECT {i}, sum(CASE {w} {bits} ELSE 0 END) AS m, "
+        f"count(*) AS r FROM {rows.sql} GROUP BY {i}) p GROUP BY m, r",
+        where,
+    )
     masks: dict[int, int] = {}
-    if len(plan.waves) <= 62:
-        # participants per wave-presence pattern (the flow); a participant whose number of
-        # rows differs from the number of bits set has a wave twice
-        bits = " ".join(f"WHEN {literal(x)} THEN {1 << k}" for k, x in enumerate(plan.waves))
-        found = ex.query(
-            f"SELECT m, r, count(*) AS n FROM (SELECT {i}, sum(CASE {w} {bits} ELSE 0 END) AS m, "
-            f"count(*) AS r FROM {rows.sql} GROUP BY {i}) p GROUP BY m, r",
-            where,
-        )
-        for m, r, n in zip(found["m"], found["r"], found["n"], strict=True):
-            if _int(r) != bin(_int(m)).count("1"):
-                _no_duplicates(ex, rows)
-            masks[_int(m)] = masks.get(_int(m), 0) + _int(n)
-    else:
-        _no_duplicates(ex, rows)
+    for m, r, n in zip(found["m"], found["r"], found["n"], strict=True):
+        if count_of(r) != bin(count_of(m)).count("1"):
+            _no_duplicates(ex, rows)
+        masks[count_of(m)] = masks.get(count_of(m), 0) + count_of(n)
     seen = set(waves)
     observed = tuple(x for x in plan.waves if x in seen)
     notes: list[str] = []
-    arm = None
+    arm: str | None = None
+    arms: tuple[str, ...] = ()
     if plan.arm and plan.arm in types:
         a = ident(plan.arm)
-        n_arms = _int(_one(ex, f"SELECT count(DISTINCT {a}) AS k FROM {rows.sql}", where)["k"])
-        if n_arms >= 2:
-            arm = plan.arm
+        found = ex.query(f"SELECT DISTINCT {a} AS a FROM {rows.sql} WHERE {a} IS NOT NULL", where)
+        if len(found) >= 2:
+            arm, arms = plan.arm, tuple(sorted(str(x) for x in found["a"]))
         else:
             notes.append(f"the arm column {plan.arm!r} has one arm only: models use wave alone")
     cohort = SqlCohort(
@@ -307,32 +299,33 @@ def prepare_sql(
         observed[-1] if observed else "",
         arm,
         tuple(notes),
-        _int(keys["participants"]),
-        _int(keys["n"]),
+        arms,
+        count_of(keys["participants"]),
+        count_of(keys["n"]),
         tuple(sorted(masks.items())),
         created,
     )
     return cohort, _scoring_table(ex, rel, scored), scored.absent
 
 
+def temp_view(
+    ex: Executor, created: list[tuple[str, str]], prefix: str, select: str, where: str
+) -> Relation:
+    """A new temporary view of *select* (named *prefix* + a random suffix), recorded in
+    *created*; its types are the caller's to fill in."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    created.append(("view", name))
+    ex.execute(f"CREATE OR REPLACE TEMPORARY VIEW {ident(name)} AS {select}", where)
+    return Relation(ident(name), where, {})
+
+
 def drop_created(ex: Executor, created: list[tuple[str, str]]) -> None:
     """Drop the temporary views and tables of an evaluation, newest first (best effort: a
     failure here must not hide the evaluation's own result or error)."""
-    from linkwork.errors import LinkworkError
-
-    spark = ex.dialect.name == "spark"
     while created:
         kind, name = created.pop()
-        statements = [f"DROP VIEW IF EXISTS {ident(name)}"]
-        if kind == "table":
-            statements = (
-                [f"UNCACHE TABLE IF EXISTS {ident(name)}", *statements]
-                if spark
-                else [f"DROP TABLE IF EXISTS {ident(name)}"]
-            )
-        for sql in statements:
-            with contextlib.suppress(LinkworkError):
-                ex.execute(sql, "dropping the evaluation's temporary objects")
+        with contextlib.suppress(LinkworkError):
+            ex.release(name, kind, "dropping the evaluation's temporary objects")
 
 
 def _no_duplicates(ex: Executor, rows: Relation) -> None:
@@ -367,9 +360,9 @@ def _scoring_table(ex: Executor, rel: Relation, scored: _Scored) -> pd.DataFrame
         )
     got = _one(ex, f"SELECT count(*) AS n, {', '.join(parts)} FROM {rel.sql}", rel.description)
     table = scored.scoring.copy()
-    table["n_scored"] = [_int(got[f"s{k}"]) for k in range(len(scored.counted))]
-    table["n_prorated"] = [_int(got[f"p{k}"]) for k in range(len(scored.counted))]
-    table["n_missing"] = _int(got["n"]) - table["n_scored"]
+    table["n_scored"] = [count_of(got[f"s{k}"]) for k in range(len(scored.counted))]
+    table["n_prorated"] = [count_of(got[f"p{k}"]) for k in range(len(scored.counted))]
+    table["n_missing"] = count_of(got["n"]) - table["n_scored"]
     return table[SCORING_COLUMNS].astype(
         {"n_scored": "int64", "n_prorated": "int64", "n_missing": "int64"}
     )

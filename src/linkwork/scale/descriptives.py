@@ -1,7 +1,7 @@
 """Descriptive statistics per wave computed where the data live (DuckDB, PostgreSQL, Spark).
 
 The same table as :func:`linkwork.stats.descriptives.describe_by_wave` (outcome, wave, n, mean,
-sd, median, q1, q3) from one ``GROUP BY wave`` per outcome: ``n`` counts non-missing values
+sd, median, q1, q3) from one ``GROUP BY wave`` for all outcomes: ``n`` counts non-missing values
 (NULL and NaN are missing), ``mean`` is the long sum (DuckDB's compensated ``fsum``) over
 ``n``, ``sd`` the n - 1 standard deviation (``stddev_samp``) and the quartiles the exact
 linear interpolation between order statistics, R's default type 7, as pandas computes them
@@ -26,7 +26,7 @@ from linkwork.errors import ModelError
 from linkwork.scale.engine import Executor, numeric_type
 from linkwork.scale.source import Relation, ident, relation
 
-__all__ = ["describe_duckdb", "describe_postgres", "describe_spark"]
+__all__ = ["COLUMNS", "describe_duckdb", "describe_postgres", "describe_spark", "describe_sql"]
 
 COLUMNS = ["outcome", "wave", "n", "mean", "sd", "median", "q1", "q3"]
 
@@ -79,7 +79,7 @@ def describe_duckdb(
     if con is None:
         con = duckdb.connect()
         con.execute("SET enable_progress_bar = false")
-    return _describe(DuckDBExecutor(con), relation(con, source, table), outcomes, wave)
+    return describe_sql(DuckDBExecutor(con), relation(con, source, table), outcomes, wave)
 
 
 def describe_postgres(
@@ -101,7 +101,7 @@ def describe_postgres(
     if not table:
         raise ModelError("no table: give the name of the PostgreSQL table to read")
     with _connect(url, connection) as ex:
-        return _describe(ex, postgres_relation(ex, table, schema), outcomes, wave)
+        return describe_sql(ex, postgres_relation(ex, table, schema), outcomes, wave)
 
 
 def describe_spark(
@@ -123,40 +123,60 @@ def describe_spark(
 
     session = _session(spark, source)
     with spark_source(session, source, table) as rel:
-        return _describe(SparkExecutor(session), rel, outcomes, wave)
+        return describe_sql(SparkExecutor(session), rel, outcomes, wave)
 
 
-def _describe(ex: Executor, rel: Relation, outcomes: Sequence[str], wave: str) -> pd.DataFrame:
+def describe_sql(
+    ex: Executor,
+    rel: Relation,
+    outcomes: Sequence[str],
+    wave: str = "wave",
+    waves: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """The descriptives of *outcomes* on relation *rel*, all outcomes in one scan.
+
+    *waves* lists the waves to report, in order (default: those present, sorted by the engine);
+    a listed wave without values of an outcome gets n = 0 and missing statistics.
+    """
     d = ex.dialect
     unknown = [c for c in [wave, *outcomes] if c not in rel.types]
     if unknown:
         raise ModelError(f"columns not in {rel.description}: {unknown}")
-    w = ident(wave)
-    waves = ex.query(
-        f"SELECT DISTINCT {w} AS wave FROM {rel.sql} WHERE {w} IS NOT NULL ORDER BY 1",
-        rel.description,
-    )["wave"].tolist()
-    frames = []
-    for outcome in outcomes:
+    parts = []
+    for k, outcome in enumerate(outcomes):
         if not numeric_type(rel.types[outcome]):
             raise ModelError(
                 f"{rel.description}, column {outcome!r}: expected numbers, got {rel.types[outcome]}"
             )
-        x = d.to_double(ident(outcome))
-        ok = f"{x} IS NOT NULL AND NOT {d.is_nan(x)}"
-        sql = (
-            f"SELECT {w} AS wave, count(*) AS n, {d.fsum(x)} / count(*) AS mean, "
-            f"stddev_samp({x}) AS sd, {d.quantile(x, 0.5)} AS median, "
-            f"{d.quantile(x, 0.25)} AS q1, {d.quantile(x, 0.75)} AS q3 "
-            f"FROM {rel.sql} WHERE {w} IS NOT NULL AND {ok} GROUP BY 1"
-        )
-        got = ex.query(sql, rel.description).set_index("wave")
-        part = pd.DataFrame({"wave": waves})
-        part = part.join(got, on="wave")
-        part["n"] = part["n"].fillna(0).astype(np.int64)
-        part.insert(0, "outcome", outcome)
-        frames.append(part)
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
-    for col in ("mean", "sd", "median", "q1", "q3"):
-        out[col] = pd.to_numeric(out[col]).astype(np.float64)
-    return out[COLUMNS]
+        v = d.to_double(ident(outcome))
+        x = f"(CASE WHEN {v} IS NOT NULL AND NOT {d.is_nan(v)} THEN {v} END)"
+        parts += [
+            f"count({x}) AS n{k}",
+            f"{d.fsum(x)} / count({x}) AS mean{k}",
+            f"stddev_samp({x}) AS sd{k}",
+            f"{d.quantile(x, 0.5)} AS median{k}",
+            f"{d.quantile(x, 0.25)} AS q1{k}",
+            f"{d.quantile(x, 0.75)} AS q3{k}",
+        ]
+    w = ident(wave)
+    got = ex.query(
+        f"SELECT {w} AS wave{''.join(', ' + c for c in parts)} FROM {rel.sql} "
+        f"WHERE {w} IS NOT NULL GROUP BY 1 ORDER BY 1",
+        rel.description,
+    )
+    found = {str(r["wave"]): r for r in got.to_dict("records")}
+    listed = [str(x) for x in waves] if waves is not None else list(found)
+    rows = []
+    for k, outcome in enumerate(outcomes):
+        for level in listed:
+            r = found.get(level, {})
+            n = int(r.get(f"n{k}") or 0)
+            stats = ("mean", "sd", "median", "q1", "q3")
+            rows.append(
+                {"outcome": outcome, "wave": level, "n": n}
+                | {c: r.get(f"{c}{k}") if n else None for c in stats}
+            )
+    out = pd.DataFrame(rows, columns=COLUMNS).astype({"n": np.int64})
+    for column in ("mean", "sd", "median", "q1", "q3"):
+        out[column] = pd.to_numeric(out[column]).astype(np.float64)
+    return out

@@ -37,7 +37,7 @@ from linkwork.evaluation.result import Evaluation
 from linkwork.scale.cohort_sql import SqlCohort, drop_created, prepare_sql
 from linkwork.scale.engine import Executor
 from linkwork.scale.evaluation_tables import attrition_sql, correlations_sql, groups_sql
-from linkwork.scale.source import Relation, ident
+from linkwork.scale.source import Relation
 from linkwork.scale.tables_sql import (
     descriptives_sql,
     fit_outcome_sql,
@@ -163,28 +163,16 @@ def evaluate_sql(
 def _evaluate(
     ex: Executor, rel: Relation, plan: Plan, adapt: bool, engine: str, progress: Progress | None
 ) -> Evaluation:
-    created: list[tuple[str, str]] = []
-    try:
-        return _run(ex, rel, plan, adapt, engine, progress, created)
-    finally:
-        drop_created(ex, created)
-
-
-def _run(
-    ex: Executor,
-    rel: Relation,
-    plan: Plan,
-    adapt: bool,
-    engine: str,
-    progress: Progress | None,
-    created: list[tuple[str, str]],
-) -> Evaluation:
     steps = step_names(plan)
     step = stepper(steps, progress)
-    step(steps[0])
-    cohort, scoring, absent = prepare_sql(ex, rel, plan, adapt=adapt, created=created)
-    step(steps[1])
-    return run_analyses(_InEngine(cohort, engine), scoring, absent, step)
+    created: list[tuple[str, str]] = []
+    try:
+        step(steps[0])
+        cohort, scoring, absent = prepare_sql(ex, rel, plan, adapt=adapt, created=created)
+        step(steps[1])
+        return run_analyses(_InEngine(cohort, engine), scoring, absent, step)
+    finally:
+        drop_created(ex, created)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,14 +226,6 @@ class _InEngine:
 
     def meta(self, outcomes: list[str]) -> dict[str, Any]:
         cohort = self.cohort
-        arms: list[str] = []
-        if cohort.arm:
-            a = ident(cohort.arm)
-            found = cohort.executor.query(
-                f"SELECT DISTINCT {a} AS a FROM {cohort.rows.sql} WHERE {a} IS NOT NULL",
-                cohort.rows.description,
-            )
-            arms = sorted(str(x) for x in found["a"])
         return build_meta(
             cohort.plan,
             outcomes,
@@ -255,7 +235,7 @@ class _InEngine:
             observed=cohort.observed,
             last=cohort.last,
             arm=cohort.arm,
-            arms=arms,
+            arms=list(cohort.arms),
             columns=cohort.columns,
             notes=cohort.notes,
             digest=(

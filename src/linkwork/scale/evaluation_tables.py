@@ -53,7 +53,7 @@ from linkwork.evaluation.relationships import (
     TargetPairs,
     correlations_from_pairs,
 )
-from linkwork.scale.cohort_sql import ID, WAVE, SqlCohort
+from linkwork.scale.cohort_sql import ID, WAVE, SqlCohort, at_wave
 from linkwork.scale.dialect import type_kind
 from linkwork.scale.source import ident, literal
 
@@ -67,11 +67,6 @@ def _query(cohort: SqlCohort, sql: str) -> pd.DataFrame:
     return cohort.executor.query(sql, cohort.rows.description)
 
 
-def _at(wave: str) -> str:
-    """SQL that is true on the rows of *wave*."""
-    return f"{ident(WAVE)} = {literal(wave)}"
-
-
 def _at_any(waves: Sequence[str]) -> str:
     """SQL that is true on the rows of any of *waves* (non-empty)."""
     return f"{ident(WAVE)} IN ({', '.join(literal(w) for w in waves)})"
@@ -83,7 +78,7 @@ def _double(cohort: SqlCohort, column: str) -> str:
 
 def _at_wave(cohort: SqlCohort, column: str, wave: str) -> str:
     """The participant's value of *column* at *wave* (aggregate over the participant's rows)."""
-    return f"max(CASE WHEN {_at(wave)} THEN {_double(cohort, column)} END)"
+    return f"max(CASE WHEN {at_wave(wave)} THEN {_double(cohort, column)} END)"
 
 
 def _floats(values: pd.Series) -> FloatArray:
@@ -115,8 +110,9 @@ def _baseline_values(cohort: SqlCohort, variable: str) -> tuple[str, pd.Series, 
         "SELECT CASE WHEN l._lw_id IS NULL THEN 0 ELSE 1 END AS _lw_completer, "
         "b._lw_value AS _lw_value, count(*) AS _lw_n "
         f"FROM (SELECT {pid} AS _lw_id, {value} AS _lw_value FROM {rel.sql} "
-        f"WHERE {_at(cohort.plan.baseline)}) b "
-        f"LEFT JOIN (SELECT DISTINCT {pid} AS _lw_id FROM {rel.sql} WHERE {_at(cohort.last)}) l "
+        f"WHERE {at_wave(cohort.plan.baseline)}) b "
+        f"LEFT JOIN (SELECT DISTINCT {pid} AS _lw_id FROM {rel.sql} "
+        f"WHERE {at_wave(cohort.last)}) l "
         "ON b._lw_id = l._lw_id GROUP BY 1, 2"
     )
     table = _query(cohort, sql)
@@ -180,7 +176,7 @@ def attrition_sql(cohort: SqlCohort, outcomes: list[str]) -> tuple[pd.DataFrame,
         return pd.DataFrame(columns=ATTRITION_COLUMNS), []
     n = _query(
         cohort,
-        f"SELECT count(*) AS _lw_n FROM {cohort.rows.sql} WHERE {_at(plan.baseline)}",
+        f"SELECT count(*) AS _lw_n FROM {cohort.rows.sql} WHERE {at_wave(plan.baseline)}",
     )
     if int(n["_lw_n"].iloc[0]) == 0:
         return pd.DataFrame(columns=ATTRITION_COLUMNS), []
@@ -255,7 +251,7 @@ class _EnginePairs:
         n = _query(
             self.cohort,
             f"SELECT count(*) AS _lw_n FROM {rel.sql} "
-            f"WHERE {_at(wave)} AND {ident(predictor)} IS NOT NULL",
+            f"WHERE {at_wave(wave)} AND {ident(predictor)} IS NOT NULL",
         )
         return int(n["_lw_n"].iloc[0]) > 0
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -30,14 +29,15 @@ from linkwork.evaluation.models import (
     COMPLETERS,
     ModelTables,
     estimable,
+    model_failed,
     model_formula,
     record_exclusion,
     record_model,
 )
-from linkwork.scale.cohort_sql import ID, WAVE, SqlCohort, as_text, text_type
-from linkwork.scale.descriptives import COLUMNS as DESCRIPTIVE_COLUMNS
+from linkwork.scale.cohort_sql import ID, WAVE, SqlCohort, at_wave, count_of, temp_view
+from linkwork.scale.descriptives import describe_sql
 from linkwork.scale.engine import sql_statistics
-from linkwork.scale.source import Relation, ident, literal
+from linkwork.scale.source import Relation, ident
 from linkwork.stats.prefit import fit_statistics
 
 __all__ = [
@@ -49,27 +49,11 @@ __all__ = [
 ]
 
 
-def _int(value: Any) -> int:
-    return 0 if value is None or pd.isna(value) else int(value)
-
-
-def _wave_is(wave: str) -> str:
-    return f"{ident(WAVE)} = {literal(wave)}"
-
-
 def flow_sql(cohort: SqlCohort, outcomes: Sequence[str]) -> pd.DataFrame:
-    """:func:`linkwork.evaluation.cohort.flow_table` from two aggregate queries."""
+    """:func:`linkwork.evaluation.cohort.flow_table` from the wave patterns counted by
+    :func:`~linkwork.scale.cohort_sql.prepare_sql` and one query of participants scored."""
     ex, rows = cohort.executor, cohort.rows
     found = dict(cohort.wave_masks)
-    if not found:
-        bits = " ".join(f"WHEN {literal(w)} THEN {1 << k}" for k, w in enumerate(cohort.plan.waves))
-        masks = ex.query(
-            f"SELECT m, count(*) AS n FROM (SELECT {ident(ID)}, "
-            f"sum(CASE {ident(WAVE)} {bits} ELSE 0 END) AS m FROM {rows.sql} "
-            f"GROUP BY {ident(ID)}) p GROUP BY m",
-            rows.description,
-        )
-        found = {_int(m): _int(n) for m, n in zip(masks["m"], masks["n"], strict=True)}
     analysed: dict[str, int] = {}
     if outcomes:
         parts = ", ".join(
@@ -77,7 +61,7 @@ def flow_sql(cohort: SqlCohort, outcomes: Sequence[str]) -> pd.DataFrame:
             for k, o in enumerate(outcomes)
         )
         got = ex.query(f"SELECT {parts} FROM {rows.sql}", rows.description).iloc[0]
-        analysed = {o: _int(got[f"a{k}"]) for k, o in enumerate(outcomes)}
+        analysed = {o: count_of(got[f"a{k}"]) for k, o in enumerate(outcomes)}
     return flow_from_counts(cohort.plan.waves, dict(sorted(found.items())), analysed)
 
 
@@ -89,7 +73,7 @@ def sites_sql(cohort: SqlCohort) -> pd.DataFrame:
     d = cohort.executor.dialect
     s = ident(plan.site)
     counts = cohort.executor.query(
-        f"SELECT {as_text(d, s)} AS site, {ident(WAVE)} AS wave, "
+        f"SELECT {d.to_text(s)} AS site, {ident(WAVE)} AS wave, "
         f"count(DISTINCT {ident(ID)}) AS n FROM {cohort.rows.sql} WHERE {s} IS NOT NULL "
         "GROUP BY 1, 2",
         cohort.rows.description,
@@ -98,50 +82,8 @@ def sites_sql(cohort: SqlCohort) -> pd.DataFrame:
 
 
 def descriptives_sql(cohort: SqlCohort, measures: Sequence[str]) -> pd.DataFrame:
-    """:func:`linkwork.stats.describe_by_wave` per measure over every wave of the plan, all
-    measures in one scan: n, compensated mean, ``stddev_samp``, exact (type 7) quartiles."""
-    ex, rows = cohort.executor, cohort.rows
-    d = ex.dialect
-    parts = []
-    for k, m in enumerate(measures):
-        x = ident(m)
-        parts += [
-            f"count({x}) AS n{k}",
-            f"{d.fsum(x)} / count({x}) AS mean{k}",
-            f"stddev_samp({x}) AS sd{k}",
-            f"{d.quantile(x, 0.5)} AS median{k}",
-            f"{d.quantile(x, 0.25)} AS q1{k}",
-            f"{d.quantile(x, 0.75)} AS q3{k}",
-        ]
-    found: dict[str, dict[str, Any]] = {}
-    if parts:
-        got = ex.query(
-            f"SELECT {ident(WAVE)} AS wave, {', '.join(parts)} FROM {rows.sql} GROUP BY 1",
-            rows.description,
-        )
-        found = {str(r["wave"]): {str(k): v for k, v in r.items()} for r in got.to_dict("records")}
-    table = []
-    for k, m in enumerate(measures):
-        for wave in cohort.plan.waves:
-            r = found.get(wave, {})
-            n = _int(r.get(f"n{k}"))
-            stats = {
-                c: r.get(f"{c}{k}") if n else None for c in ("mean", "sd", "median", "q1", "q3")
-            }
-            table.append({"outcome": m, "wave": wave, "n": n} | stats)
-    out = pd.DataFrame(table, columns=DESCRIPTIVE_COLUMNS).astype({"n": "int64"})
-    for column in ("mean", "sd", "median", "q1", "q3"):
-        out[column] = pd.to_numeric(out[column]).astype("float64")
-    return out
-
-
-def _view(cohort: SqlCohort, select: str, types: Mapping[str, str]) -> Relation:
-    name = f"lw_model_{uuid.uuid4().hex[:12]}"
-    cohort.created.append(("view", name))
-    cohort.executor.execute(
-        f"CREATE OR REPLACE TEMPORARY VIEW {ident(name)} AS {select}", cohort.rows.description
-    )
-    return Relation(ident(name), cohort.rows.description, dict(types))
+    """:func:`linkwork.stats.describe_by_wave` per measure over every wave of the plan."""
+    return describe_sql(cohort.executor, cohort.rows, measures, WAVE, cohort.plan.waves)
 
 
 def fit_outcome_sql(
@@ -165,7 +107,7 @@ def fit_outcome_sql(
         ex.materialize(
             pid,
             f"SELECT DISTINCT {i} AS lw_pid FROM {rows.sql} WHERE {y} IS NOT NULL "
-            f"AND {_wave_is(cohort.last)}",
+            f"AND {at_wave(cohort.last)}",
             rows.description,
         )
         join = f"LEFT JOIN {ident(pid)} c ON v.{i} = c.lw_pid"
@@ -181,30 +123,33 @@ def fit_outcome_sql(
         rows.description,
     ).iloc[0]
     if model == COMPLETERS:
-        record_exclusion(tables, outcome, model, "completers", _int(counts["out_"]), cohort)
-    record_exclusion(tables, outcome, model, "unscored", _int(counts["unscored"]), cohort)
-    record_exclusion(tables, outcome, model, "design", _int(counts["design"]), cohort)
+        record_exclusion(tables, outcome, model, "completers", count_of(counts["out_"]), cohort)
+    record_exclusion(tables, outcome, model, "unscored", count_of(counts["unscored"]), cohort)
+    record_exclusion(tables, outcome, model, "design", count_of(counts["design"]), cohort)
     columns = [f"v.{i} AS {i}", f"v.{w} AS {w}", f"v.{y} AS {y}"]
-    types = {ID: text_type(d), WAVE: text_type(d), outcome: d.double}
+    types = {ID: d.text, WAVE: d.text, outcome: d.double}
     if cohort.arm:
-        columns.append(f"{as_text(d, 'v.' + ident(cohort.arm))} AS {ident('arm')}")
-        types["arm"] = text_type(d)
+        columns.append(f"{d.to_text('v.' + ident(cohort.arm))} AS {ident('arm')}")
+        types["arm"] = d.text
     for c in plan.covariates:
         columns.append(f"v.{ident(c)} AS {ident(c)}")
         types[c] = rows.types[c]
-    selected = _view(
-        cohort,
+    view = temp_view(
+        ex,
+        cohort.created,
+        "lw_model",
         f"SELECT {', '.join(columns)} FROM {rows.sql} v {join} "
         f"WHERE ({kept}) AND v.{y} IS NOT NULL AND NOT ({incomplete})",
-        types,
+        rows.description,
     )
+    selected = Relation(view.sql, rows.description, types)
     if baseline_sd is None:
         got = ex.query(
             f"SELECT count(*) AS n, stddev_samp({y}) AS sd FROM {selected.sql} "
-            f"WHERE {_wave_is(plan.baseline)}",
+            f"WHERE {at_wave(plan.baseline)}",
             rows.description,
         ).iloc[0]
-        n = _int(got["n"])
+        n = count_of(got["n"])
         baseline_sd = (float(got["sd"]) if n >= 2 else math.nan), n
     arm = f", {ident('arm')} AS arm" if cohort.arm else ""
     cells = ex.query(
@@ -225,7 +170,7 @@ def fit_outcome_sql(
     try:
         design_, stats = sql_statistics(ex, selected, formula, levels, {})
     except LinkworkError as error:
-        record_model(tables, plan, outcome, model, _raise(error), waves, arms, baseline_sd)
+        model_failed(tables, outcome, model, error)
         return baseline_sd
     if not estimable(tables, outcome, model, waves, stats.n_groups, stats.n_obs):
         return baseline_sd
@@ -242,21 +187,6 @@ def fit_outcome_sql(
     return baseline_sd
 
 
-def _raise(error: LinkworkError) -> Callable[[str], Any]:
-    """A fit that fails as the data pass did (recorded as not estimable, with the reason)."""
-
-    def fail(_formula: str) -> Any:
-        raise error
-
-    return fail
-
-
-def _md5(d: Any, expression: str) -> str:
-    if d.name == "spark":
-        return f"md5(CAST({expression} AS BINARY))"
-    return f"md5({expression})"
-
-
 def trajectories_sql(cohort: SqlCohort, outcomes: Sequence[str]) -> pd.DataFrame:
     """:func:`linkwork.evaluation.cohort.trajectories_table`: the same people (smallest MD5
     of the identifier), numbered alike; only their rows of each outcome leave the engine."""
@@ -268,7 +198,7 @@ def trajectories_sql(cohort: SqlCohort, outcomes: Sequence[str]) -> pd.DataFrame
         y = ident(outcome)
         got = ex.query(
             f"SELECT s.k AS k, v.{w} AS wave, v.{y} AS value FROM {rows.sql} v JOIN "
-            f"(SELECT {i} AS lw_pid, {_md5(d, i)} AS k FROM {rows.sql} WHERE {y} IS NOT NULL "
+            f"(SELECT {i} AS lw_pid, {d.md5(i)} AS k FROM {rows.sql} WHERE {y} IS NOT NULL "
             f"GROUP BY {i} HAVING count(*) >= 2 ORDER BY 2 LIMIT {MAX_TRAJECTORIES}) s "
             f"ON v.{i} = s.lw_pid WHERE v.{y} IS NOT NULL",
             rows.description,
